@@ -1,0 +1,79 @@
+import postgres from 'postgres';
+import { UserError } from '../errors.ts';
+import { redactedUrl, type ConnectionSettings } from './url.ts';
+import { rememberSecret } from '../secrets.ts';
+
+export type Sql = postgres.Sql<{ bigint: bigint }>;
+
+export interface ConnectOptions {
+  /** Pool size; the tool's own work needs few connections, the design budget is 10. */
+  max?: number;
+  /** Application name shown in pg_stat_activity. */
+  applicationName?: string;
+  connectTimeoutSeconds?: number;
+}
+
+/** Opens a postgres.js pool. Nothing is sent until the first query; use `ping` to fail early with a clear message. */
+export function connect(c: ConnectionSettings, opts: ConnectOptions = {}): Sql {
+  rememberSecret(c.password);
+  return postgres({
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.user,
+    password: c.password ?? '',
+    ssl: c.ssl === 'disable' ? false : c.ssl,
+    max: opts.max ?? 2,
+    idle_timeout: 20,
+    connect_timeout: opts.connectTimeoutSeconds ?? 10,
+    prepare: true,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    connection: { application_name: opts.applicationName ?? 'pgkit' },
+  }) as unknown as Sql;
+}
+
+/** Turns a driver error into a one-line UserError that names the server but never the password. */
+export function connectionError(e: unknown, c: ConnectionSettings): UserError {
+  const where = redactedUrl(c);
+  const err = e as { code?: string; message?: string; errno?: string };
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new UserError(`cannot connect to ${where}: connection refused`, 'check the host and port, and that the server is running (for local: npm start)');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UserError(`cannot connect to ${where}: host not found`, 'check the host name in the connection settings');
+    case 'CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return new UserError(`cannot connect to ${where}: timed out`, 'check the host, port and network path (prod is reachable only from inside the VPC)');
+    case '28P01':
+    case '28000':
+      return new UserError(`cannot connect to ${where}: authentication failed for user "${c.user}"`, 'check the user name and password');
+    case '3D000':
+      return new UserError(`cannot connect to ${where}: database "${c.database}" does not exist`, 'run setup-db first, or check the database name');
+    default:
+      return new UserError(`cannot connect to ${where}: ${(err.message ?? String(e)).split('\n')[0]}`, 'check the connection settings');
+  }
+}
+
+/** Opens and checks a connection; a failure becomes a clear UserError. */
+export async function connectChecked(c: ConnectionSettings, opts: ConnectOptions = {}): Promise<Sql> {
+  const sql = connect(c, opts);
+  try {
+    await sql`select 1`;
+    return sql;
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw connectionError(e, c);
+  }
+}
+
+/** Quotes an identifier for SQL text. Names are validated before they get here; this is the second fence. */
+export function ident(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+/** Quotes a string literal for statements that cannot take parameters (CREATE ROLE … PASSWORD). */
+export function literal(value: string): string {
+  return "'" + value.replace(/'/g, "''") + "'";
+}

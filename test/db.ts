@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { connect, ident, type Sql } from '../core/db/connect.ts';
+import type { ConnectionSettings } from '../core/db/url.ts';
+import { readMigrations, type Migration } from '../core/migrations/files.ts';
+import { MIGRATIONS_DIR } from '../core/paths.ts';
+import { setupDatabase, type SetupReport } from '../core/setup.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/names.ts';
+import { generatePassword } from '../core/secrets.ts';
+
+/** Superuser settings for the suite's PostgreSQL 17 (see global-setup). */
+export function pgAdmin(database = 'postgres'): ConnectionSettings {
+  return { ...inject('pg17').admin, database };
+}
+
+/** A database name no other test uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`.toLowerCase();
+}
+
+/** A fresh, empty database; returns its name. */
+export async function createDatabase(prefix = 't'): Promise<string> {
+  const name = uniqueName(prefix);
+  const sql = connect(pgAdmin(), { max: 1 });
+  try {
+    await sql.unsafe(`CREATE DATABASE ${ident(name)} TEMPLATE template0`);
+  } finally {
+    await sql.end();
+  }
+  return name;
+}
+
+export interface ProvisionedDatabase {
+  database: string;
+  passwords: Record<LoginRole, string>;
+  report: SetupReport;
+  /** Settings to connect as a login role, or as the superuser when role is omitted. */
+  as(role?: LoginRole): ConnectionSettings;
+}
+
+/** A database set up exactly as setup-db does it: roles, migrations, grants. */
+export async function provisionDatabase(prefix = 't', migrations: readonly Migration[] = readMigrations(MIGRATIONS_DIR)): Promise<ProvisionedDatabase> {
+  const database = uniqueName(prefix);
+  const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
+  const report = await setupDatabase({ admin: pgAdmin(), database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations });
+  const roles = roleNames(database);
+  return {
+    database,
+    passwords,
+    report,
+    as: (role) => (role ? { ...pgAdmin(database), user: roles[role], password: passwords[role] } : pgAdmin(database)),
+  };
+}
+
+/** Runs `fn` with a pool that is always closed afterwards. */
+export async function withSql<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = connect(settings, { max: 1 });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

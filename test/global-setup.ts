@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { LocalCluster } from '../core/local/cluster.ts';
+
+/**
+ * One real PostgreSQL 17 for the whole run, from the embedded binaries, in a throwaway
+ * folder on its own port. Test files each create their own databases on it.
+ */
+export default async function setup(project: TestProject) {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-test-'));
+  const port = process.env.PGKIT_TEST_PORT ? Number(process.env.PGKIT_TEST_PORT) : await freePort();
+  const cluster = await LocalCluster.open({ stateDir, port });
+  await cluster.init();
+  await cluster.start();
+  project.provide('pg17', { stateDir, port, admin: cluster.adminSettings() });
+  return async () => {
+    await cluster.stop().catch(() => {});
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pg17: { stateDir: string; port: number; admin: import('../core/db/url.ts').ConnectionSettings };
+  }
+}
+
+/** A port nobody listens on now, so parallel test runs on one machine do not collide. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
