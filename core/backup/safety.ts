@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { connectChecked } from '../db/connect.ts';
 import { secretUrl } from '../db/url.ts';
 import { isUserError } from '../errors.ts';
+import { scrub } from '../secrets.ts';
 import { findClientTool } from '../pgtools/discover.ts';
 import { adminConnection, type Target } from '../target.ts';
 
@@ -36,7 +37,10 @@ export async function takeSafetyBackup(target: Target, reason: string): Promise<
     const file = path.join(dir, `${target.config.kind}-${stamp}-${reason}.dump`);
     const tmp = `${file}.partial`;
     try {
-      await run(pgDump.path, ['-Fc', '-f', tmp, '--dbname', secretUrl(conn)], { env: { ...process.env, PGCONNECT_TIMEOUT: '10' } });
+      // The password travels in the environment, never on a command line that `ps` or an error message could show.
+      await run(pgDump.path, ['-Fc', '-f', tmp, '--dbname', secretUrl({ ...conn, password: undefined })], {
+        env: { ...process.env, PGPASSWORD: conn.password ?? '', PGCONNECT_TIMEOUT: '10' },
+      });
       renameSync(tmp, file);
     } catch (e) {
       rmSync(tmp, { force: true });
@@ -45,6 +49,6 @@ export async function takeSafetyBackup(target: Target, reason: string): Promise<
     return { ok: true, location: file };
   } catch (e) {
     const why = isUserError(e) ? e.line : ((e as Error).message ?? String(e)).split('\n')[0]!;
-    return { ok: false, reason: why };
+    return { ok: false, reason: scrub(why) };
   }
 }
