@@ -1,0 +1,80 @@
+#!/usr/bin/env -S npx tsx
+import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
+import { targetConfigFromArgs } from '../core/cli/target-args.ts';
+import { connectChecked } from '../core/db/connect.ts';
+import { redactedUrl } from '../core/db/url.ts';
+import { EXIT } from '../core/errors.ts';
+import { LocalCluster } from '../core/local/cluster.ts';
+import { readMigrations } from '../core/migrations/files.ts';
+import { migrationStatus } from '../core/migrations/runner.ts';
+import { MIGRATIONS_DIR } from '../core/paths.ts';
+import { openTarget, adminConnection } from '../core/target.ts';
+import { paint } from '../core/cli/paint.ts';
+
+await runCommand(
+  {
+    name: 'status',
+    summary: 'show the target, server version, applied and pending migrations, and the roles present',
+    options: { ...TARGET_OPTIONS },
+    details: 'Exit 1 when migrations are pending, drifted or dirty, or a role is missing.',
+  },
+  async (args) => {
+    const config = targetConfigFromArgs(args);
+    if (config.kind === 'local') {
+      const cluster = await LocalCluster.open({ stateDir: config.stateDir, ...config.local });
+      const s = cluster.status();
+      if (!s.running) {
+        const out = { target: 'local', cluster: { running: false, dataDir: cluster.dataDir, initialized: cluster.initialized } };
+        if (args.values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        else process.stdout.write(`target local: cluster not running (${cluster.dataDir}${cluster.initialized ? '' : ', not initialized'}); start it with npm start\n`);
+        return EXIT.findings;
+      }
+    }
+    const target = await openTarget(config);
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    const maint = await connectChecked(target.admin, { max: 1 });
+    let version: string;
+    let rolesPresent: string[];
+    let dbExists: boolean;
+    try {
+      version = (await maint<{ v: string }[]>`select current_setting('server_version') as v`)[0]!.v;
+      rolesPresent = (await maint<{ r: string }[]>`select rolname as r from pg_roles where rolname = any(${Object.values(target.roles)})`).map((r) => r.r);
+      dbExists = (await maint`select 1 from pg_database where datname = ${config.database}`).length > 0;
+    } finally {
+      await maint.end({ timeout: 5 });
+    }
+    let state = { applied: [] as string[], pending: migrations.map((m) => m.file), problem: dbExists ? undefined : `database ${config.database} does not exist` as string | undefined };
+    if (dbExists) {
+      const sql = await connectChecked(adminConnection(target), { max: 1 });
+      try {
+        const s = await migrationStatus(sql, migrations);
+        state = { applied: s.applied.map((m) => m.file), pending: s.pending.map((m) => m.file), problem: s.problem };
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    }
+    const missingRoles = Object.values(target.roles).filter((r) => !rolesPresent.includes(r));
+    const out = {
+      target: config.kind,
+      database: config.database,
+      url: redactedUrl(target.admin),
+      serverVersion: version,
+      migrations: state,
+      roles: { present: rolesPresent, missing: missingRoles },
+    };
+    if (args.values.json) {
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    } else {
+      const lines = [
+        `target:     ${config.kind} (${out.url})`,
+        `server:     PostgreSQL ${version}`,
+        `database:   ${config.database}${dbExists ? '' : ' (missing)'}`,
+        `migrations: ${state.applied.length} applied, ${state.pending.length} pending${state.pending.length ? ` (${state.pending.join(', ')})` : ''}`,
+        `roles:      ${rolesPresent.length}/${Object.values(target.roles).length} present${missingRoles.length ? `; missing ${missingRoles.join(', ')}` : ''}`,
+      ];
+      if (state.problem) lines.push(paint.yellow(`problem:    ${state.problem}`));
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    return state.pending.length || state.problem || missingRoles.length ? EXIT.findings : EXIT.ok;
+  },
+);
