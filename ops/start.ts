@@ -101,7 +101,8 @@ await runCommand(
     }
     if (args.values.detach || !ok) return ok ? EXIT.ok : EXIT.findings;
     process.stdout.write(target.startedCluster ? 'Running. Press Ctrl-C to stop PostgreSQL.\n' : 'Running (reused an already-started cluster). Press Ctrl-C to exit; the cluster keeps running.\n');
-    await new Promise(() => {});
+    // Nothing else holds the event loop open now; this timer keeps the process up until a signal.
+    await new Promise(() => setInterval(() => {}, 1 << 30));
     return EXIT.ok;
   },
 );

@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli, spawnCli } from '../test/cli.ts';
+import { freePort } from '../test/global-setup.ts';
+import { withSql } from '../test/db.ts';
+import type { ConnectionSettings } from '../core/db/url.ts';
+
+/**
+ * The ops commands end to end, on a local cluster of their own (own state folder and port),
+ * exactly as a user runs them: no TTY, real PostgreSQL 17.
+ */
+let home: string;
+let env: NodeJS.ProcessEnv;
+let port: number;
+
+function secrets(): { superuser: string; roles: Record<string, string> } {
+  return JSON.parse(readFileSync(path.join(home, 'secrets', 'local-pg17.json'), 'utf8'));
+}
+function admin(database = 'app'): ConnectionSettings {
+  return { host: '127.0.0.1', port, database, user: 'postgres', password: secrets().superuser, ssl: 'disable' };
+}
+function allOutput(...rs: { stdout: string; stderr: string }[]): string {
+  return rs.map((r) => r.stdout + r.stderr).join('\n');
+}
+const oneLine = (s: string) => s.trim().split('\n').filter((l) => !l.startsWith('npm warn')).length === 1;
+
+beforeAll(async () => {
+  home = mkdtempSync(path.join(os.tmpdir(), 'pgkit-ops-'));
+  port = await freePort();
+  env = { PGKIT_HOME: home, LOCAL_PG_PORT: String(port), DB_TARGET: '', DATABASE_URL: '' };
+});
+afterAll(async () => {
+  await runCli('ops/db-stop.ts', [], env);
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('ops commands on the local target', () => {
+  it('npm start: brings up PostgreSQL 17, sets up, proves it works, redacts every URL', async () => {
+    const r = await runCli('ops/start.ts', ['--detach', '--json'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.cluster.started).toBe(true);
+    expect(report.cluster.version).toMatch(/^17\./);
+    expect(report.smoke.map((s: { name: string; ok: boolean }) => s.ok)).toEqual([true, true, true, true, true]);
+    expect(report.roles.app).toBe(`postgres://app_app:***@127.0.0.1:${port}/app`);
+    const s = secrets();
+    for (const pw of [s.superuser, ...Object.values(s.roles)]) expect(r.stdout).not.toContain(pw);
+    const mode = (f: string) => statSync(f).mode & 0o777;
+    expect(mode(path.join(home, 'secrets', 'local-pg17.json'))).toBe(0o600);
+  });
+
+  it('a second start reuses the running cluster and applies nothing', async () => {
+    const r = await runCli('ops/start.ts', ['--detach', '--json'], env);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.cluster.started).toBe(false);
+    expect(report.setup.applied).toEqual([]);
+  });
+
+  it('status reports target, version, migrations and roles', async () => {
+    const r = await runCli('ops/status.ts', ['--json'], env);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.target).toBe('local');
+    expect(s.serverVersion).toMatch(/^17\./);
+    expect(s.migrations.pending).toEqual([]);
+    expect(s.migrations.applied.length).toBeGreaterThanOrEqual(4);
+    expect(s.roles.missing).toEqual([]);
+  });
+
+  it('reset-db refuses prod, refuses without confirmation, and refuses --yes off local, changing nothing', async () => {
+    await withSql(admin(), (sql) => sql`insert into users (email, slug) values ('keep@example.test', 'keep')`);
+    const prod = await runCli('ops/reset-db.ts', ['--target', 'prod', '--url', 'postgres://master:Sup3rSecretPw@db.example.invalid/postgres'], env);
+    expect(prod.code).toBe(2);
+    expect(prod.stderr).toMatch(/^error: reset-db refuses the prod target; /);
+    expect(oneLine(prod.stderr)).toBe(true);
+    expect(allOutput(prod)).not.toContain('Sup3rSecretPw');
+
+    const unconfirmed = await runCli('ops/reset-db.ts', [], env);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/needs confirmation and no terminal is attached; nothing was changed/);
+
+    const devYes = await runCli('ops/reset-db.ts', ['--yes', '--target', 'dev', '--url', `postgres://postgres@127.0.0.1:${port}/postgres`], env);
+    expect(devYes.code).toBe(2);
+    expect(devYes.stderr).toMatch(/--yes is accepted only for the local target/);
+
+    const rows = await withSql(admin(), (sql) => sql`select 1 from users where slug = 'keep'`);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('reset-db --yes on local keeps a way back, then rebuilds the schema', async () => {
+    const r = await runCli('ops/reset-db.ts', ['--yes', '--json'], env);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary).toMatch(/^applied \d+, 0 already applied$/);
+    const after = await withSql(admin(), (sql) => sql`select 1 from users where slug = 'keep'`);
+    expect(after).toHaveLength(0);
+    // No pg_dump 17 exists here, so the way back is a server-side copy that still has the row.
+    const copy = /database (app_bak_[a-z0-9]+)/.exec(out.wayBack)?.[1];
+    expect(copy, out.wayBack).toBeDefined();
+    const kept = await withSql(admin(copy!), (sql) => sql`select 1 from users where slug = 'keep'`);
+    expect(kept).toHaveLength(1);
+  });
+
+  it('bad names and bad connection settings give one clear line and exit 2, with no password', async () => {
+    const badName = await runCli('ops/setup-db.ts', ['--database', 'Bad-Name'], env);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/^error: invalid database name "Bad-Name"; use 1-48 characters/);
+    expect(oneLine(badName.stderr)).toBe(true);
+
+    const refused = await runCli('ops/setup-db.ts', ['--target', 'dev', '--url', 'postgres://admin:Hunter2Hunter2@127.0.0.1:1/postgres'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/cannot connect to postgres:\/\/admin:\*\*\*@127\.0\.0\.1:1\/postgres: connection refused/);
+    expect(oneLine(refused.stderr)).toBe(true);
+    expect(allOutput(refused)).not.toContain('Hunter2Hunter2');
+
+    const badAuth = await runCli('ops/status.ts', ['--target', 'dev', '--url', `postgres://postgres:WrongPassword99@127.0.0.1:${port}/postgres`], env);
+    expect(badAuth.code).toBe(2);
+    expect(badAuth.stderr).toMatch(/authentication failed for user "postgres"/);
+    expect(allOutput(badAuth)).not.toContain('WrongPassword99');
+
+    const badUrl = await runCli('ops/setup-db.ts', ['--url', 'mysql://x:Pw123456@h/db'], env);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toMatch(/--url has scheme "mysql", expected postgres/);
+
+    const badFlag = await runCli('ops/setup-db.ts', ['--frobnicate'], env);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/Unknown option '--frobnicate'.*see setup-db --help/);
+    expect(badFlag.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--help documents the flags and exit codes for every command', async () => {
+    for (const script of ['ops/start.ts', 'ops/setup-db.ts', 'ops/reset-db.ts', 'ops/status.ts', 'ops/db-start.ts', 'ops/db-stop.ts']) {
+      const r = await runCli(script, ['--help'], env);
+      expect(r.code, script).toBe(0);
+      expect(r.stdout).toMatch(/Usage: /);
+      expect(r.stdout).toMatch(/Exit codes: 0 success, 1 findings, 2 errors\./);
+    }
+  });
+
+  it('recovers from a crash: a stale postmaster.pid is handled on the next start', async () => {
+    const pidFile = path.join(home, 'local', 'pg17', 'postmaster.pid');
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => !alive(pid));
+    // children notice the dead postmaster and exit; the pid file stays behind
+    expect(existsSync(pidFile)).toBe(true);
+    const r = await runCli('ops/db-start.ts', ['--json'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).started).toBe(true);
+    const st = await runCli('ops/status.ts', [], env);
+    expect(st.code).toBe(0);
+  });
+
+  it('npm start shuts PostgreSQL down cleanly on Ctrl-C when it started it', async () => {
+    expect((await runCli('ops/db-stop.ts', [], env)).code).toBe(0);
+    const child = spawnCli('ops/start.ts', [], env);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('Press Ctrl-C'), 60_000);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/stopping PostgreSQL cleanly/);
+    expect(existsSync(path.join(home, 'local', 'pg17', 'postmaster.pid'))).toBe(false);
+    const log = readFileSync(path.join(home, 'local', 'pg17.log'), 'utf8');
+    expect(log).toMatch(/database system is shut down/);
+    const st = await runCli('ops/status.ts', [], env);
+    expect(st.code).toBe(1);
+    expect(st.stdout).toMatch(/cluster not running/);
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
