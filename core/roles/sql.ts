@@ -14,7 +14,19 @@ export interface RoleSqlInput {
   verifiers: Partial<Record<LoginRole, string>>;
 }
 
-const NO_POWERS = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT';
+/**
+ * New roles have none of these powers. A role someone escalated by hand is stripped back,
+ * but only then: a non-superuser administrator (the RDS master) may not even mention
+ * REPLICATION or BYPASSRLS in ALTER ROLE.
+ */
+function stripPowers(name: string): string {
+  return `DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(name)}
+             AND (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolinherit)) THEN
+    EXECUTE format('ALTER ROLE %I NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT', ${literal(name)});
+  END IF;
+END $$`;
+}
 
 function createRole(name: string, login: boolean): string {
   return `DO $$ BEGIN
@@ -30,16 +42,17 @@ export function clusterRoleStatements(i: RoleSqlInput): string[] {
   const pw = (role: LoginRole) => (i.verifiers[role] ? ` PASSWORD ${literal(i.verifiers[role]!)}` : '');
   return [
     createRole(r.owner, false),
-    `ALTER ROLE ${ident(r.owner)} NOLOGIN ${NO_POWERS}`,
+    `ALTER ROLE ${ident(r.owner)} NOLOGIN`,
     createRole(r.migrator, true),
-    `ALTER ROLE ${ident(r.migrator)} LOGIN ${NO_POWERS}${pw('migrator')}`,
+    `ALTER ROLE ${ident(r.migrator)} LOGIN${pw('migrator')}`,
     `GRANT ${ident(r.owner)} TO ${ident(r.migrator)}`,
     createRole(r.app, true),
-    `ALTER ROLE ${ident(r.app)} LOGIN ${NO_POWERS} CONNECTION LIMIT ${Math.trunc(i.appConnectionLimit)}${pw('app')}`,
+    `ALTER ROLE ${ident(r.app)} LOGIN CONNECTION LIMIT ${Math.trunc(i.appConnectionLimit)}${pw('app')}`,
     createRole(r.readonly, true),
-    `ALTER ROLE ${ident(r.readonly)} LOGIN ${NO_POWERS}${pw('readonly')}`,
+    `ALTER ROLE ${ident(r.readonly)} LOGIN${pw('readonly')}`,
     createRole(r.backup, true),
-    `ALTER ROLE ${ident(r.backup)} LOGIN ${NO_POWERS}${pw('backup')}`,
+    `ALTER ROLE ${ident(r.backup)} LOGIN${pw('backup')}`,
+    ...Object.values(r).map(stripPowers),
   ];
 }
 
