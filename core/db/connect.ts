@@ -11,6 +11,10 @@ export interface ConnectOptions {
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
   connectTimeoutSeconds?: number;
+  /** Called with the text of every statement sent to the server, so callers can count round trips. */
+  onQuery?: (text: string) => void;
+  /** Extra run-time parameters sent when each connection starts, e.g. `default_transaction_read_only: 'on'`. */
+  parameters?: Record<string, string>;
 }
 
 /** Opens a postgres.js pool. Nothing is sent until the first query; use `ping` to fail early with a clear message. */
@@ -29,7 +33,8 @@ export function connect(c: ConnectionSettings, opts: ConnectOptions = {}): Sql {
     prepare: true,
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
-    connection: { application_name: opts.applicationName ?? 'pgkit' },
+    ...(opts.onQuery ? { debug: (_connection: number, query: string) => opts.onQuery!(query) } : {}),
+    connection: { ...opts.parameters, application_name: opts.applicationName ?? 'pgkit' },
   }) as unknown as Sql;
 }
 
