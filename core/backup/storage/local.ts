@@ -1,0 +1,126 @@
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../../errors.ts';
+import { fsyncDir, fsyncFile, pidAlive, writeFileAtomic } from '../files.ts';
+import { parseManifest, serializeManifest, type BackupManifest } from '../manifest.ts';
+import { DUMP_EXTENSION, MANIFEST_EXTENSION, isBackupName, manifestNameFor } from '../names.ts';
+import type { BackupStorage, Listing, OpenedDump, StoredBackup } from './types.ts';
+
+/** Staged dumps are hidden files carrying the writer's pid: `.local-20261125T031500Z.dump.4242.partial`. */
+const PARTIAL = /^\.(.+)\.(\d+)\.partial$/;
+
+/**
+ * Backups in a local folder (0700, files 0600). A dump is written under a hidden partial name
+ * in the same folder, fsynced, then renamed: a crash never leaves a file under a final name
+ * that is not complete.
+ */
+export class LocalStorage implements BackupStorage {
+  readonly kind = 'local' as const;
+  readonly location: string;
+
+  constructor(readonly dir: string) {
+    this.location = dir;
+  }
+
+  locationOf(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  private ensureDir(): void {
+    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Partial files whose writer is gone: left by a killed backup. */
+  private async sweepStalePartials(): Promise<void> {
+    for (const f of await readdir(this.dir)) {
+      const m = PARTIAL.exec(f);
+      if (m && !pidAlive(Number(m[2]))) await rm(path.join(this.dir, f), { force: true });
+    }
+  }
+
+  async stage(name: string): Promise<string> {
+    this.ensureDir();
+    await this.sweepStalePartials();
+    const staged = path.join(this.dir, `.${name}.${process.pid}.partial`);
+    // Created exclusively now so a second writer with the same name fails instead of interleaving.
+    await new Promise<void>((resolve, reject) => {
+      const s = createWriteStream(staged, { flags: 'wx', mode: 0o600 });
+      s.once('error', reject);
+      s.end(resolve);
+    });
+    return staged;
+  }
+
+  async commit(staged: string, manifest: BackupManifest): Promise<string> {
+    const final = this.locationOf(manifest.name);
+    if (existsSync(final)) throw new UserError(`backup ${manifest.name} already exists in ${this.dir}`, 'run the backup again');
+    await fsyncFile(staged);
+    // The dump takes its final name first; a manifest only ever describes a dump that exists.
+    await rename(staged, final);
+    await writeFileAtomic(path.join(this.dir, manifestNameFor(manifest.name)), serializeManifest(manifest));
+    await fsyncDir(this.dir);
+    return final;
+  }
+
+  async discard(staged: string): Promise<void> {
+    await rm(staged, { force: true });
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return existsSync(this.locationOf(name)) || existsSync(path.join(this.dir, manifestNameFor(name)));
+  }
+
+  async list(): Promise<Listing> {
+    if (!existsSync(this.dir)) return { backups: [], incomplete: [] };
+    const files = new Set(await readdir(this.dir));
+    const backups: StoredBackup[] = [];
+    const incomplete: Listing['incomplete'] = [];
+    const mtime = async (f: string) => (await stat(path.join(this.dir, f)).catch(() => undefined))?.mtime;
+    for (const f of files) {
+      if (f.endsWith(DUMP_EXTENSION) && isBackupName(f)) {
+        const mf = manifestNameFor(f);
+        if (!files.has(mf)) {
+          incomplete.push({ name: f, reason: 'dump without a manifest (interrupted before it was recorded)', modifiedAt: await mtime(f) });
+          continue;
+        }
+        try {
+          const manifest = parseManifest(await readFile(path.join(this.dir, mf), 'utf8'), path.join(this.dir, mf));
+          if (manifest.name !== f) throw new UserError(`manifest ${mf} describes ${manifest.name}`, '');
+          backups.push({ name: f, manifest, location: this.locationOf(f) });
+        } catch (e) {
+          incomplete.push({ name: f, reason: (e as Error).message, modifiedAt: await mtime(f) });
+        }
+      } else if (f.endsWith(MANIFEST_EXTENSION) && !f.startsWith('.')) {
+        const dump = f.slice(0, -MANIFEST_EXTENSION.length) + DUMP_EXTENSION;
+        if (isBackupName(dump) && !files.has(dump)) incomplete.push({ name: dump, reason: 'manifest without a dump', modifiedAt: await mtime(f) });
+      }
+    }
+    backups.sort((a, b) => a.manifest.startedAt.localeCompare(b.manifest.startedAt) || a.name.localeCompare(b.name));
+    return { backups, incomplete };
+  }
+
+  async get(name: string): Promise<StoredBackup> {
+    const dump = this.locationOf(name);
+    const mf = path.join(this.dir, manifestNameFor(name));
+    if (!existsSync(dump)) throw new UserError(`backup ${name} not found in ${this.dir}`, 'list the backups with retention --dry-run, or check --target and --database');
+    if (!existsSync(mf)) throw new UserError(`backup ${name} has no manifest (${mf})`, 'it was interrupted before it was recorded; use another backup');
+    const manifest = parseManifest(await readFile(mf, 'utf8'), mf);
+    return { name, manifest, location: dump };
+  }
+
+  async open(name: string): Promise<OpenedDump> {
+    const { location } = await this.get(name);
+    return { file: location, release: async () => {} };
+  }
+
+  async writeManifest(manifest: BackupManifest): Promise<void> {
+    await writeFileAtomic(path.join(this.dir, manifestNameFor(manifest.name)), serializeManifest(manifest));
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.locationOf(name), { force: true });
+    await rm(path.join(this.dir, manifestNameFor(name)), { force: true });
+    await fsyncDir(this.dir).catch(() => {});
+  }
+}
