@@ -1,0 +1,122 @@
+import { ident, type Sql } from '../../core/db/connect.ts';
+import { LOGIN_ROLES, type LoginRole } from '../../core/config/names.ts';
+import { readMigrations } from '../../core/migrations/files.ts';
+import { migrate } from '../../core/migrations/runner.ts';
+import { MIGRATIONS_DIR } from '../../core/paths.ts';
+import { findClientTool } from '../../core/pgtools/discover.ts';
+import { generatePassword } from '../../core/secrets.ts';
+import { setupDatabase } from '../../core/setup.ts';
+import { connect } from '../../core/db/connect.ts';
+import path from 'node:path';
+import { Unavailable, type Benchmark } from '../lib/context.ts';
+import { runClient, withConnection, type BenchServer } from '../lib/servers.ts';
+import { alternate } from '../lib/timing.ts';
+
+/**
+ * What our setup-db costs over the bare minimum: the same migration files fed to psql in one
+ * session. Ours adds the least-privilege roles, the database, privileges, sqlx's ledger,
+ * advisory lock and checksums, one transaction per file, and the grants.
+ */
+
+/** psql arguments that run every file in one session and stop at the first error. */
+export function psqlArgs(files: readonly string[]): string[] {
+  return ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...files.flatMap((f) => ['-f', f])];
+}
+
+async function tables(server: BenchServer, database: string): Promise<string[]> {
+  return withConnection({ ...server.admin, database }, async (sql) =>
+    (await sql<{ t: string }[]>`select tablename as t from pg_tables where schemaname = 'public' and tablename <> '_sqlx_migrations' order by 1`).map((r) => r.t),
+  );
+}
+
+export const migrationBenchmark: Benchmark = {
+  id: 'migrations',
+  title: 'Migration overhead: setup-db vs psql -f',
+  question: 'What a clean setup-db (roles, database, privileges, every migration with the sqlx ledger, grants) costs against feeding the same files to psql in one session.',
+  async run(ctx, rec) {
+    const server = await ctx.pg17();
+    rec.server(server.version, server.binDir);
+    let psql;
+    try {
+      psql = findClientTool('psql', 0, server.version);
+    } catch (e) {
+      throw new Unavailable(`no psql client here (${(e as Error).message})`);
+    }
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    const files = migrations.map((m) => path.join(MIGRATIONS_DIR, m.file));
+    rec.param('migrations', migrations.length).param('psql', `${psql.version} (${psql.path})`);
+    if (psql.major < server.major) rec.note(`psql ${psql.version} is the newest client here; it runs plain SQL files against PostgreSQL ${server.version} without trouble.`);
+
+    const admin: Sql = connect(server.admin, { max: 1, applicationName: 'pgkit bench migrations' });
+    const created: string[] = [];
+    let n = 0;
+    const names = { ours: '', raw: '' };
+    const nextName = (side: string) => {
+      const name = `bench_mig_${side}_${n++}`;
+      created.push(name);
+      return name;
+    };
+    const passwords = () => Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
+    const checked = new Set<string>();
+    const compareSchemas = async () => {
+      if (checked.has('schema') || !names.ours || !names.raw) return;
+      checked.add('schema');
+      const [a, b] = [await tables(server, names.ours), await tables(server, names.raw)];
+      if (a.join() !== b.join()) rec.note(`the two sides built different tables: ${a.join(', ')} vs ${b.join(', ')}.`);
+      else rec.param('tables built by either side', a.length);
+    };
+    try {
+      ctx.log('clean setup-db vs CREATE DATABASE + psql -f');
+      const setup = await alternate(
+        ctx.scale.reps,
+        {
+          ours: async () => {
+            names.ours = nextName('ours');
+            await setupDatabase({ admin: server.admin, database: names.ours, pool: { max: 10, min: 2, instances: 1 }, passwords: passwords(), migrations });
+          },
+          raw: async () => {
+            names.raw = nextName('raw');
+            await admin.unsafe(`CREATE DATABASE ${ident(names.raw)} TEMPLATE template0`);
+            await runClient(psql.path, psqlArgs(files), { ...server.admin, database: names.raw });
+          },
+        },
+        { warmup: 1, after: compareSchemas },
+      );
+      rec.measure('setup_ours', 'clean setupDatabase(): roles + database + privileges + migrations + ledger + grants', 'ms', setup.ours);
+      rec.measure('setup_raw', 'CREATE DATABASE + psql -f of the same files in one session', 'ms', setup.raw);
+
+      ctx.log('migration runner vs psql -f on an empty database');
+      const only = await alternate(
+        ctx.scale.reps,
+        {
+          ours: async () => {
+            const sql = connect({ ...server.admin, database: names.ours }, { max: 1, applicationName: 'pgkit bench migrate' });
+            try {
+              await migrate(sql, names.ours, migrations);
+            } finally {
+              await sql.end({ timeout: 5 });
+            }
+          },
+          raw: () => runClient(psql.path, psqlArgs(files), { ...server.admin, database: names.raw }),
+        },
+        {
+          warmup: 1,
+          before: async (side) => {
+            names[side] = nextName(`${side}_only`);
+            await admin.unsafe(`CREATE DATABASE ${ident(names[side])} TEMPLATE template0`);
+          },
+        },
+      );
+      rec.measure('migrate_ours', 'migrate(): sqlx lock, ledger, checksums, one transaction per file (connection included)', 'ms', only.ours);
+      rec.measure('migrate_raw', 'psql -f of the same files (process start and connection included)', 'ms', only.raw);
+      rec.ratio('migrate', 'migration runner / psql -f, on an existing empty database', 'migrate_ours', 'migrate_raw');
+      const headline = rec.ratio('setup', 'clean setup-db / (CREATE DATABASE + psql -f)', 'setup_ours', 'setup_raw', { headline: true });
+      rec.note(
+        `A clean setup-db takes ${headline.value?.toFixed(2)}× the bare psql run. The extra time buys five least-privilege roles with SCRAM passwords, the connection limit, revoked PUBLIC rights, default privileges, sqlx's advisory lock, ledger and checksums, and the grants, over four separate connections. Absolute cost per setup: ${rec.get('setup_ours').median.toFixed(0)} ms against ${rec.get('setup_raw').median.toFixed(0)} ms.`,
+      );
+    } finally {
+      for (const name of created) await admin.unsafe(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`).catch(() => {});
+      await admin.end({ timeout: 5 });
+    }
+  },
+};

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { BenchmarkRecorder, ratiosForPrint } from './results.ts';
+
+describe('BenchmarkRecorder', () => {
+  it('computes a ratio as median over median, traceable to both measurements', () => {
+    const rec = new BenchmarkRecorder('uuid', 't', 'q');
+    rec.measure('a', 'A', 'bytes', [70, 80, 75, 1000, 72]);
+    rec.measure('b', 'B', 'bytes', [100, 100, 99, 101, 100]);
+    const r = rec.ratio('size', 'a/b', 'a', 'b', { target: { op: '<=', value: 0.8 }, headline: true });
+    expect(r.value).toBeCloseTo(0.75, 10);
+    expect(r).toMatchObject({ numerator: 'a', denominator: 'b', verdict: 'confirmed', headline: true });
+    expect(rec.get('a')).toMatchObject({ median: 75, min: 70, max: 1000, n: 5 });
+  });
+
+  it('refutes a ratio that misses its target', () => {
+    const rec = new BenchmarkRecorder('search', 't', 'q');
+    rec.measure('seq', 'seq', 'ms', [50, 50, 50, 50, 50]);
+    rec.measure('gin', 'gin', 'ms', [1, 1, 1, 1, 1]);
+    expect(rec.ratio('x', 'x', 'seq', 'gin', { target: { op: '>=', value: 100 } }).verdict).toBe('refuted');
+  });
+
+  it('refuses a ratio over a measurement that was never taken, and duplicate keys', () => {
+    const rec = new BenchmarkRecorder('uuid', 't', 'q');
+    rec.measure('a', 'A', 'ms', [1]);
+    expect(() => rec.ratio('r', 'r', 'a', 'missing')).toThrow(/no measurement missing/);
+    expect(() => rec.measure('a', 'A', 'ms', [2])).toThrow(/twice/);
+  });
+
+  it('prints the headline last', () => {
+    const rec = new BenchmarkRecorder('uuid', 't', 'q');
+    rec.measure('a', 'A', 'ms', [1]);
+    rec.ratio('h', 'headline', 'a', 'a', { headline: true });
+    rec.ratio('o', 'other', 'a', 'a');
+    expect(ratiosForPrint(rec.result).map((r) => r.key)).toEqual(['o', 'h']);
+  });
+});

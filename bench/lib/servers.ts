@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { LocalCluster } from '../../core/local/cluster.ts';
+import { connect, connectChecked, ident, type Sql } from '../../core/db/connect.ts';
+import type { ConnectionSettings } from '../../core/db/url.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole, type RoleNames } from '../../core/config/names.ts';
+import { readMigrations } from '../../core/migrations/files.ts';
+import { MIGRATIONS_DIR } from '../../core/paths.ts';
+import { generatePassword } from '../../core/secrets.ts';
+import { setupDatabase } from '../../core/setup.ts';
+
+const run = promisify(execFile);
+
+/** Debian's PostgreSQL 15: the only server here whose databases a local pg_dump can dump. */
+export const PG15_BIN = '/usr/lib/postgresql/15/bin';
+
+/** A throwaway PostgreSQL the bench starts for itself, so the user's own cluster is never touched. */
+export interface BenchServer {
+  label: string;
+  cluster: LocalCluster;
+  admin: ConnectionSettings;
+  version: string;
+  major: number;
+  binDir: string;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer(stateDir: string, label: string, binDir?: string): Promise<BenchServer> {
+  const cluster = await LocalCluster.open({ stateDir, binDir, dataDir: path.join(stateDir, label), port: await freePort() });
+  await cluster.init();
+  await cluster.start();
+  const admin = cluster.adminSettings();
+  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgkit bench' });
+  let version: string;
+  try {
+    const [v] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
+    version = v!.v;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return {
+    label,
+    cluster,
+    admin,
+    version,
+    major: cluster.bins.major,
+    binDir: cluster.bins.binDir,
+    stop: async () => {
+      await cluster.stop();
+    },
+  };
+}
+
+export interface BenchDatabase {
+  database: string;
+  roles: RoleNames;
+  passwords: Record<LoginRole, string>;
+  /** Superuser settings on the database itself. */
+  admin: ConnectionSettings;
+}
+
+/** A database set up exactly as setup-db sets one up: roles, privileges, every migration. */
+export async function provision(server: BenchServer, database: string): Promise<BenchDatabase> {
+  const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
+  await setupDatabase({ admin: server.admin, database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations: readMigrations(MIGRATIONS_DIR) });
+  return { database, roles: roleNames(database), passwords, admin: { ...server.admin, database } };
+}
+
+/** Runs `fn` with a one-connection pool that is always closed. */
+export async function withConnection<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>, max = 1): Promise<T> {
+  const sql = connect(settings, { max, applicationName: 'pgkit bench' });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export async function dropDatabase(server: BenchServer, database: string): Promise<void> {
+  await withConnection(server.admin, (sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`));
+}
+
+/**
+ * Runs a PostgreSQL client program with the password in the environment only, never on the
+ * command line. Returns its stdout; a failure carries the program's last stderr line.
+ */
+export async function runClient(file: string, args: string[], settings: ConnectionSettings): Promise<string> {
+  try {
+    const { stdout } = await run(file, args, {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: {
+        ...process.env,
+        PGHOST: settings.host,
+        PGPORT: String(settings.port),
+        PGUSER: settings.user,
+        PGPASSWORD: settings.password ?? '',
+        PGDATABASE: settings.database,
+        PGSSLMODE: settings.ssl === 'verify-full' ? 'verify-full' : settings.ssl,
+        PGCONNECT_TIMEOUT: '10',
+      },
+    });
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    const line = (err.stderr || err.message).trim().split('\n').filter(Boolean).pop() ?? 'failed';
+    throw new Error(`${path.basename(file)} failed: ${line}`);
+  }
+}

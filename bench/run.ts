@@ -1,0 +1,166 @@
+#!/usr/bin/env -S npx tsx
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runCommand } from '../core/cli/command.ts';
+import { paint } from '../core/cli/paint.ts';
+import { EXIT, UserError, isUserError } from '../core/errors.ts';
+import { REPO_ROOT } from '../core/paths.ts';
+import { scrub } from '../core/secrets.ts';
+import { uuidBenchmark } from './benchmarks/uuidv7.ts';
+import { searchBenchmark } from './benchmarks/search.ts';
+import { migrationBenchmark } from './benchmarks/migration-overhead.ts';
+import { checksBenchmark } from './benchmarks/checks-scaling.ts';
+import { backupBenchmark } from './benchmarks/backup-overhead.ts';
+import { Unavailable, type Benchmark, type BenchContext } from './lib/context.ts';
+import { ratioLines, renderMarkdown } from './lib/markdown.ts';
+import { BENCHMARK_IDS, BenchmarkRecorder, type BenchmarkId, type RunResults } from './lib/results.ts';
+import { parseScale, SCALE_NAMES } from './lib/scale.ts';
+import { PG15_BIN, startServer, type BenchServer } from './lib/servers.ts';
+
+/** In report order: the design record's claims first, then our own tools' overhead. */
+const BENCHMARKS: readonly Benchmark[] = [uuidBenchmark, searchBenchmark, migrationBenchmark, checksBenchmark, backupBenchmark];
+
+export const COMMITTED_RESULTS = path.join(REPO_ROOT, 'bench', 'results.json');
+export const COMMITTED_MARKDOWN = path.join(REPO_ROOT, 'BENCHMARKS.md');
+
+function parseOnly(raw: string | undefined): BenchmarkId[] {
+  if (!raw) return [...BENCHMARK_IDS];
+  const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) {
+    if (!(BENCHMARK_IDS as readonly string[]).includes(id)) {
+      throw new UserError(`unknown benchmark "${id.slice(0, 20)}"`, `use --only with any of ${BENCHMARK_IDS.join(',')}`);
+    }
+  }
+  return ids as BenchmarkId[];
+}
+
+/** Servers start on first use and are stopped once, whatever happens. */
+function serverPool(stateDir: string) {
+  const started = new Map<string, Promise<BenchServer>>();
+  const get = (label: string, binDir?: string) => {
+    let p = started.get(label);
+    if (!p) {
+      p = startServer(stateDir, label, binDir);
+      started.set(label, p);
+    }
+    return p;
+  };
+  return {
+    pg17: () => get('pg17'),
+    pg15: () => get('pg15', process.env.BENCH_PG15_BIN ?? PG15_BIN),
+    stopAll: async () => {
+      for (const p of started.values()) {
+        const server = await p.catch(() => undefined);
+        await server?.stop().catch(() => {});
+      }
+    },
+  };
+}
+
+await runCommand(
+  {
+    name: 'bench',
+    summary: 'measure the design record\'s performance claims and our tools\' overhead, as ratios on this machine',
+    options: {
+      scale: { type: 'string', description: `${SCALE_NAMES.join('|')} (default full: the issue's sizes, 15-30 minutes)`, valueName: 'SCALE' },
+      only: { type: 'string', description: `comma-separated subset of ${BENCHMARK_IDS.join(',')}`, valueName: 'IDS' },
+      results: { type: 'string', description: 'where to write the JSON results', valueName: 'FILE' },
+      markdown: { type: 'string', description: 'where to write the Markdown report', valueName: 'FILE' },
+      json: { type: 'boolean', description: 'print the results JSON instead of text' },
+      'keep-state': { type: 'boolean', description: 'keep the temporary clusters and dumps for inspection (their folder is printed)' },
+    },
+    details: [
+      'A complete full-scale run writes bench/results.json and BENCHMARKS.md; a smaller scale or a',
+      'subset (--only) writes bench/out/results-<scale>.json and bench/out/BENCHMARKS-<scale>.md,',
+      'so a quick look never overwrites the committed report.',
+      'The bench starts its own PostgreSQL 17 (embedded) and PostgreSQL 15 (Debian, for pg_dump)',
+      'in a temporary folder on free ports; the npm start cluster is never touched.',
+      'A refuted target is a result, not an error: the exit code is 1 only when a benchmark could not',
+      'run here, 2 when one failed.',
+    ].join('\n'),
+  },
+  async (args) => {
+    const scale = parseScale(args.values.scale as string | undefined ?? 'full');
+    const only = parseOnly(args.values.only as string | undefined);
+    const complete = scale.name === 'full' && only.length === BENCHMARK_IDS.length;
+    const outDir = path.join(REPO_ROOT, 'bench', 'out');
+    const resultsFile = path.resolve((args.values.results as string | undefined) ?? (complete ? COMMITTED_RESULTS : path.join(outDir, `results-${scale.name}.json`)));
+    const markdownFile = path.resolve((args.values.markdown as string | undefined) ?? (complete ? COMMITTED_MARKDOWN : path.join(outDir, `BENCHMARKS-${scale.name}.md`)));
+    const json = Boolean(args.values.json);
+    const say = (line: string) => {
+      if (!json) process.stdout.write(line + '\n');
+    };
+
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-bench-'));
+    const servers = serverPool(stateDir);
+    let interrupted = false;
+    const onSignal = () => {
+      if (interrupted) return;
+      interrupted = true;
+      process.stderr.write('\nbench: interrupted, stopping its PostgreSQL servers…\n');
+      void servers.stopAll().finally(() => {
+        if (!args.values['keep-state']) rmSync(stateDir, { recursive: true, force: true });
+        process.exit(130);
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const results: RunResults = {
+      tool: 'pgkit bench',
+      scale: scale.name,
+      startedAt: startedAt.toISOString(),
+      finishedAt: '',
+      durationMs: 0,
+      machine: { cpus: os.cpus().length, memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, node: process.version, platform: `${os.platform()} ${os.arch()}` },
+      benchmarks: [],
+    };
+    try {
+      say(paint.bold(`bench: scale ${scale.name}, ${only.join(', ')}`));
+      for (const bench of BENCHMARKS.filter((b) => only.includes(b.id))) {
+        const rec = new BenchmarkRecorder(bench.id, bench.title, bench.question);
+        const ctx: BenchContext = {
+          scale,
+          stateDir,
+          pg17: servers.pg17,
+          pg15: servers.pg15,
+          log: (message) => process.stderr.write(`${paint.dim(`[${bench.id}]`)} ${message}\n`),
+        };
+        const b0 = performance.now();
+        try {
+          await bench.run(ctx, rec);
+        } catch (e) {
+          rec.result.status = e instanceof Unavailable ? 'unavailable' : 'failed';
+          rec.result.reason = scrub(isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!);
+          if (process.env.PGKIT_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
+        }
+        rec.result.durationMs = Math.round(performance.now() - b0);
+        results.benchmarks.push(rec.result);
+        for (const line of ratioLines(rec.result)) say(line);
+      }
+    } finally {
+      await servers.stopAll();
+      if (args.values['keep-state']) process.stderr.write(`bench: state kept in ${stateDir}\n`);
+      else rmSync(stateDir, { recursive: true, force: true });
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+    results.finishedAt = new Date().toISOString();
+    results.durationMs = Math.round(performance.now() - t0);
+
+    mkdirSync(path.dirname(resultsFile), { recursive: true });
+    mkdirSync(path.dirname(markdownFile), { recursive: true });
+    writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(markdownFile, renderMarkdown(results, path.relative(path.dirname(markdownFile), resultsFile) || resultsFile));
+    if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    else say(`bench: wrote ${path.relative(process.cwd(), resultsFile) || resultsFile} and ${path.relative(process.cwd(), markdownFile) || markdownFile}`);
+
+    if (results.benchmarks.some((b) => b.status === 'failed')) return EXIT.error;
+    if (results.benchmarks.some((b) => b.status === 'unavailable')) return EXIT.findings;
+    return EXIT.ok;
+  },
+);
