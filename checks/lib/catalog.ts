@@ -1,0 +1,48 @@
+/**
+ * SQL fragments every catalog check shares, so "which objects are ours" is decided once.
+ * Each check passes its parameters as arrays and gets every subject back in one query:
+ * the number of queries never depends on the number of tables.
+ */
+
+/** A namespace `n` that is not PostgreSQL's own. */
+export function userSchema(n = 'n'): string {
+  return `${n}.nspname NOT IN ('pg_catalog', 'information_schema') AND ${n}.nspname !~ '^pg_(toast|temp_)'`;
+}
+
+/** A schema in the configured list (`$schemas` text[] NULL means all user schemas). */
+export function schemaInScope(schemasParam: string, n = 'n'): string {
+  return `(${schemasParam}::text[] IS NULL OR ${n}.nspname = ANY(${schemasParam}::text[])) AND ${userSchema(n)}`;
+}
+
+/** Not created by an extension (pg_trgm's own objects are not ours to judge). */
+export function notExtensionMember(oidExpr: string, catalog: 'pg_class' | 'pg_proc' | 'pg_namespace'): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oidExpr} AND e.deptype = 'e')`;
+}
+
+/** A relation `c` in namespace `n` that the table-level checks look at. */
+export function relationInScope(schemasParam: string, ignoreParam: string, c = 'c', n = 'n'): string {
+  return `${schemaInScope(schemasParam, n)}
+    AND NOT (${n}.nspname || '.' || ${c}.relname = ANY(${ignoreParam}::text[]))
+    AND ${notExtensionMember(`${c}.oid`, 'pg_class')}`;
+}
+
+/** Ordinary and partitioned tables, partitions excluded (they inherit keys and indexes from the parent). */
+export function isTable(c = 'c'): string {
+  return `${c}.relkind IN ('r', 'p') AND NOT ${c}.relispartition`;
+}
+
+/** `schema.name`, quoted where needed, as the fix SQL must spell it. */
+export function qualifiedName(n = 'n', c = 'c'): string {
+  return `format('%I.%I', ${n}.nspname, ${c}.relname)`;
+}
+
+/** The columns of a key (`int2[]` of attnums) in key order, quoted where needed. */
+export function keyColumns(relidExpr: string, attnumsExpr: string): string {
+  return `array(SELECT quote_ident(a.attname) FROM unnest(${attnumsExpr}) WITH ORDINALITY k(attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = ${relidExpr} AND a.attnum = k.attnum ORDER BY k.ord)`;
+}
+
+/** An index's key as a 1-based int2[] (int2vector casts keep a 0 lower bound, which breaks comparisons). */
+export function indexKey(i = 'i'): string {
+  return `string_to_array(${i}.indkey::text, ' ')::int2[]`;
+}

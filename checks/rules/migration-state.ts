@@ -1,0 +1,29 @@
+import type { Check, Finding } from '../types.ts';
+import { migrationState } from '../lib/migration-state.ts';
+
+export const migrationStateCheck: Check = {
+  id: 'migration-state',
+  title: 'Migrations are applied exactly as written',
+  rationale: 'The database must be what migrations/ describes: nothing pending, nothing edited after it ran, nothing half-applied, nothing unknown.',
+  severity: 'error',
+  async run(ctx) {
+    const state = await migrationState(ctx);
+    const findings: Finding[] = state.problems.map((p) => ({
+      object: p.file ?? `version ${p.version}`,
+      message: `${p.kind}: ${p.message}`,
+      fix: p.fix,
+    }));
+    for (const m of state.pending) {
+      findings.push({
+        object: m.file,
+        message: `pending: migration ${m.version} (${m.file}) has not been applied`,
+        fix: `npm run setup-db -- --database ${ctx.database}`,
+      });
+    }
+    const bad = new Set(state.problems.map((p) => p.version));
+    const passed = state.applied
+      .filter((r) => !bad.has(r.version))
+      .map((r) => `${state.local.find((m) => m.version === r.version)!.file}: applied, checksum matches`);
+    return { passed, findings };
+  },
+};

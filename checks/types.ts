@@ -1,0 +1,88 @@
+import type postgres from 'postgres';
+import type { Sql } from '../core/db/connect.ts';
+import type { RoleNames } from '../core/config/names.ts';
+import type { Expectations } from './expectations.ts';
+
+export type Severity = 'error' | 'warning';
+
+/** One problem, named precisely enough to act on, with the SQL (or command) that fixes it. */
+export interface Finding {
+  /** The offending object, schema-qualified where it has a schema: `public.orders`, `orders_user_id_fkey`, `0005_x.sql:3`. */
+  object: string;
+  message: string;
+  /** SQL that fixes it, or the command to run when no SQL can. */
+  fix: string;
+  /** Defaults to the check's severity; a check may lower it to `warning` for an inconclusive probe. */
+  severity?: Severity;
+}
+
+/** What a check returns: the subjects it verified and the problems it found. */
+export interface CheckOutcome {
+  /** One line per subject that passed, e.g. `public.users: primary key id uuid DEFAULT uuid_generate_v7()`. */
+  passed: string[];
+  findings: Finding[];
+}
+
+/** A transaction that is always rolled back. */
+export type ProbeSql = postgres.TransactionSql<{ bigint: bigint }>;
+
+export interface CheckContext {
+  /** A read-only session (default_transaction_read_only) on the database under check; every statement is counted. */
+  sql: Sql;
+  database: string;
+  roles: RoleNames;
+  expectations: Expectations;
+  migrationsDir: string;
+  serverVersionNum: number;
+  /**
+   * Runs `fn` inside a READ WRITE transaction that is rolled back whatever happens, so
+   * behavioural probes can insert, update and SET ROLE without leaving a trace.
+   */
+  probe<T>(fn: (tx: ProbeSql) => Promise<T>): Promise<T>;
+  /** Runs `fn` once per suite run and shares its result between checks (e.g. the migration ledger). */
+  once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface Check {
+  /** Stable kebab-case id used by --only/--skip, JSON and JUnit. */
+  id: string;
+  title: string;
+  /** One line: why this matters. */
+  rationale: string;
+  severity: Severity;
+  run(ctx: CheckContext): Promise<CheckOutcome>;
+}
+
+export type CheckStatus = 'passed' | 'failed' | 'warning' | 'error';
+
+export interface ReportedFinding extends Required<Omit<Finding, 'severity'>> {
+  severity: Severity;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  rationale: string;
+  severity: Severity;
+  /** failed: an error finding; warning: warning findings only; error: the check could not run. */
+  status: CheckStatus;
+  passed: string[];
+  findings: ReportedFinding[];
+  /** Why the check could not run (status `error`). */
+  error?: string;
+  /** SQL round trips this check made. */
+  queries: number;
+  durationMs: number;
+}
+
+export interface ChecksReport {
+  results: CheckResult[];
+  /** passed: subjects verified; failed: error findings plus checks that could not run; warnings: warning findings. */
+  summary: { passed: number; failed: number; warnings: number };
+  /** SQL round trips for the whole run, connection set-up included. */
+  queries: number;
+  durationMs: number;
+  /** No error findings and every check ran. Warnings do not clear it (the CLI's --strict does). */
+  ok: boolean;
+  database: string;
+}
