@@ -1,0 +1,118 @@
+#!/usr/bin/env -S npx tsx
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCommand, TARGET_OPTIONS, type ParsedArgs } from '../core/cli/command.ts';
+import { targetConfigFromArgs } from '../core/cli/target-args.ts';
+import { paint } from '../core/cli/paint.ts';
+import { progressLine } from '../core/cli/progress.ts';
+import { roleNames, validateName, type RoleNames } from '../core/config/names.ts';
+import { parsePoolBudget, type PoolBudget } from '../core/config/target.ts';
+import { parseDatabaseUrl, redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
+import { UserError } from '../core/errors.ts';
+import { rememberSecret } from '../core/secrets.ts';
+import { adminConnection, openTarget } from '../core/target.ts';
+import { CHECKS, runChecks } from './suite.ts';
+import { exitCodeFor } from './report/exit-code.ts';
+import { formatHuman, type Style } from './report/human.ts';
+import { toJson } from './report/json.ts';
+import { toJunit } from './report/junit.ts';
+import { listFlag } from './cli-args.ts';
+
+const ids = CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.severity === 'warning' ? '(warning) ' : ''}${c.title}`).join('\n');
+
+interface Resolved {
+  connection: ConnectionSettings;
+  pool: PoolBudget;
+}
+
+/**
+ * --url names the database under check directly; otherwise the target (default local) gives
+ * the administrative connection and --database (default app) the database.
+ */
+async function resolveConnection(args: ParsedArgs): Promise<Resolved> {
+  const v = args.values;
+  if (typeof v.url === 'string' && v.target === undefined) {
+    const c = parseDatabaseUrl(v.url, '--url');
+    rememberSecret(c.password);
+    const database = typeof v.database === 'string' ? validateName(v.database) : c.database;
+    return { connection: { ...c, database }, pool: parsePoolBudget(process.env) };
+  }
+  const config = targetConfigFromArgs(args);
+  const target = await openTarget(config, { start: false });
+  return { connection: adminConnection(target), pool: config.pool };
+}
+
+const stdoutStyle: Style = {
+  ok: paint.green,
+  warn: paint.yellow,
+  // paint.red follows stderr's terminal; the report goes to stdout, so both must be terminals.
+  fail: (s) => (process.stdout.isTTY ? paint.red(s) : s),
+  dim: paint.dim,
+  bold: paint.bold,
+};
+
+await runCommand(
+  {
+    name: 'checks',
+    summary: 'verify a database: keys, indexes, triggers, search, privileges, migrations (read-only)',
+    options: {
+      ...TARGET_OPTIONS,
+      'roles-of': { type: 'string', description: "check roles named after another database (a restored copy of NAME uses NAME's roles)", valueName: 'NAME' },
+      only: { type: 'string', multiple: true, description: 'run only these check ids (comma-separated or repeated)', valueName: 'IDS' },
+      skip: { type: 'string', multiple: true, description: 'skip these check ids (comma-separated or repeated)', valueName: 'IDS' },
+      strict: { type: 'boolean', description: 'warnings fail too (exit 1)' },
+      junit: { type: 'string', description: 'also write a JUnit XML report to FILE', valueName: 'FILE' },
+      migrations: { type: 'string', description: 'migrations folder to compare and lint (default ./migrations)', valueName: 'DIR' },
+      verbose: { type: 'boolean', short: 'v', description: 'list every subject that passed, not only findings' },
+    },
+    details: [
+      'Examples:',
+      '  npm run checks                                  # the local target, database app',
+      '  npm run checks -- --target prod --json          # DATABASE_URL is the admin connection',
+      '  npm run checks -- --url postgres://admin@127.0.0.1:5432/app_restore --roles-of app',
+      '  npm run checks -- --skip migration-state --junit reports/checks.xml',
+      '',
+      'Checks:',
+      ids,
+      '',
+      'Nothing is changed: the session is read-only and probes run in transactions that are rolled back.',
+      'Exit 2 means the checks could not run (unreachable server, bad credentials, a check that failed to run).',
+    ].join('\n'),
+  },
+  async (args) => {
+    const v = args.values;
+    const only = listFlag(v.only);
+    const skip = listFlag(v.skip);
+    const strict = Boolean(v.strict);
+    const roles: RoleNames | undefined = typeof v['roles-of'] === 'string' ? roleNames(validateName(v['roles-of'], '--roles-of database name')) : undefined;
+    const { connection, pool } = await resolveConnection(args);
+    const progress = v.json ? () => {} : progressLine('checks');
+    const report = await runChecks({
+      connection,
+      ...(roles ? { roles } : {}),
+      ...(only ? { only } : {}),
+      ...(skip ? { skip } : {}),
+      ...(typeof v.migrations === 'string' ? { migrationsDir: path.resolve(v.migrations) } : {}),
+      expectations: { pool },
+      onCheck: (c, i, n) => progress(`${c.id} (${i + 1}/${n})`),
+    });
+    progress('');
+    const exitCode = exitCodeFor(report, strict);
+    if (typeof v.junit === 'string') {
+      const file = path.resolve(v.junit);
+      try {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, toJunit(report, { strict }));
+      } catch (e) {
+        throw new UserError(`cannot write the JUnit report to ${file}: ${(e as Error).message.split('\n')[0]}`, 'pass a writable path to --junit');
+      }
+    }
+    if (v.json) {
+      process.stdout.write(JSON.stringify(toJson(report, { strict, exitCode }), null, 2) + '\n');
+    } else {
+      const header = `checks: ${redactedUrl(connection)}`;
+      process.stdout.write(formatHuman(report, { style: stdoutStyle, verbose: Boolean(v.verbose), header, strict }));
+    }
+    return exitCode;
+  },
+);
