@@ -6,7 +6,7 @@ import { LocalStorage } from './local.ts';
 import { S3Storage } from './s3.ts';
 import type { BackupStorage } from './types.ts';
 
-export type { BackupStorage, Listing, OpenedDump, StoredBackup } from './types.ts';
+export type { BackupStorage, IncompleteBackup, Listing, OpenedDump, StoredBackup } from './types.ts';
 export { LocalStorage } from './local.ts';
 export { S3Storage } from './s3.ts';
 

@@ -81,7 +81,7 @@ export class LocalStorage implements BackupStorage {
       if (f.endsWith(DUMP_EXTENSION) && isBackupName(f)) {
         const mf = manifestNameFor(f);
         if (!files.has(mf)) {
-          incomplete.push({ name: f, reason: 'dump without a manifest (interrupted before it was recorded)', modifiedAt: await mtime(f) });
+          incomplete.push({ name: f, kind: 'no-manifest', reason: 'dump without a manifest (interrupted before it was recorded)', modifiedAt: await mtime(f) });
           continue;
         }
         try {
@@ -89,11 +89,11 @@ export class LocalStorage implements BackupStorage {
           if (manifest.name !== f) throw new UserError(`manifest ${mf} describes ${manifest.name}`, '');
           backups.push({ name: f, manifest, location: this.locationOf(f) });
         } catch (e) {
-          incomplete.push({ name: f, reason: (e as Error).message, modifiedAt: await mtime(f) });
+          incomplete.push({ name: f, kind: 'unreadable', reason: (e as Error).message, modifiedAt: await mtime(f) });
         }
       } else if (f.endsWith(MANIFEST_EXTENSION) && !f.startsWith('.')) {
         const dump = f.slice(0, -MANIFEST_EXTENSION.length) + DUMP_EXTENSION;
-        if (isBackupName(dump) && !files.has(dump)) incomplete.push({ name: dump, reason: 'manifest without a dump', modifiedAt: await mtime(f) });
+        if (isBackupName(dump) && !files.has(dump)) incomplete.push({ name: dump, kind: 'no-dump', reason: 'manifest without a dump', modifiedAt: await mtime(f) });
       }
     }
     backups.sort((a, b) => a.manifest.startedAt.localeCompare(b.manifest.startedAt) || a.name.localeCompare(b.name));

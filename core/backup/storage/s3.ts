@@ -188,10 +188,10 @@ export class S3Storage implements BackupStorage {
       if (k.includes('/')) continue;
       if (k.endsWith(DUMP_EXTENSION) && isBackupName(k)) {
         if (keys.has(manifestNameFor(k))) dumps.push(k);
-        else incomplete.push({ name: k, reason: 'dump without a manifest (interrupted before it was recorded)', modifiedAt: modified });
+        else incomplete.push({ name: k, kind: 'no-manifest', reason: 'dump without a manifest (interrupted before it was recorded)', modifiedAt: modified });
       } else if (k.endsWith(MANIFEST_EXTENSION)) {
         const d = k.slice(0, -MANIFEST_EXTENSION.length) + DUMP_EXTENSION;
-        if (isBackupName(d) && !keys.has(d)) incomplete.push({ name: d, reason: 'manifest without a dump', modifiedAt: modified });
+        if (isBackupName(d) && !keys.has(d)) incomplete.push({ name: d, kind: 'no-dump', reason: 'manifest without a dump', modifiedAt: modified });
       }
     }
     const backups: StoredBackup[] = [];
@@ -199,7 +199,7 @@ export class S3Storage implements BackupStorage {
       try {
         backups.push({ name, manifest: await this.readManifest(name), location: this.locationOf(name) });
       } catch (e) {
-        incomplete.push({ name, reason: (e as Error).message, modifiedAt: keys.get(name) });
+        incomplete.push({ name, kind: 'unreadable', reason: (e as Error).message, modifiedAt: keys.get(name) });
       }
     });
     backups.sort((a, b) => a.manifest.startedAt.localeCompare(b.manifest.startedAt) || a.name.localeCompare(b.name));

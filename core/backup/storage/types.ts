@@ -12,7 +12,14 @@ export interface Listing {
   /** Complete backups, oldest first. */
   backups: StoredBackup[];
   /** Dumps without a manifest, manifests without a dump or unreadable: never restored, never counted as backups. */
-  incomplete: Array<{ name: string; reason: string; modifiedAt: Date | undefined }>;
+  incomplete: IncompleteBackup[];
+}
+
+export interface IncompleteBackup {
+  name: string;
+  kind: 'no-manifest' | 'no-dump' | 'unreadable';
+  reason: string;
+  modifiedAt: Date | undefined;
 }
 
 /** A dump available as a local file for pg_restore; `release` removes any temporary copy. */

@@ -1,0 +1,197 @@
+/**
+ * Test support for backup, restore, verify and cron tests (imported by *.test.ts only): the
+ * PostgreSQL 15 cluster from test/global-setup-pg15.ts, provisioning, seed data, per-table
+ * checksums and a CLI runner.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../config/names.ts';
+import { parseOpsConfig, type OpsConfig } from '../config/ops-config.ts';
+import { resolveTarget, type TargetConfig } from '../config/target.ts';
+import { connect, ident, type Sql } from '../db/connect.ts';
+import type { ConnectionSettings } from '../db/url.ts';
+import { readMigrations } from '../migrations/files.ts';
+import { MIGRATIONS_DIR, REPO_ROOT } from '../paths.ts';
+import { generatePassword, rememberSecret } from '../secrets.ts';
+import { setupDatabase } from '../setup.ts';
+import { openTarget, type Target } from '../target.ts';
+import { listTables, qualified } from './tables.ts';
+
+export function pg15(): { stateDir: string; port: number; binDir: string; admin: ConnectionSettings } {
+  const p = inject('pg15');
+  rememberSecret(p.admin.password);
+  return p;
+}
+
+export function pg15Admin(database = 'postgres'): ConnectionSettings {
+  return { ...pg15().admin, database };
+}
+
+let counter = 0;
+export function uniqueDb(prefix: string): string {
+  return `${prefix}_${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export interface Pg15Database {
+  database: string;
+  passwords: Record<LoginRole, string>;
+  admin: ConnectionSettings;
+  /** Environment for running the ops CLIs against this database on the PG15 cluster. */
+  env: NodeJS.ProcessEnv;
+  config: TargetConfig;
+}
+
+/** A database set up exactly as setup-db does, on the PG15 cluster, with known role passwords. */
+export async function provisionPg15(prefix: string): Promise<Pg15Database> {
+  const database = uniqueDb(prefix);
+  const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
+  Object.values(passwords).forEach(rememberSecret);
+  const p = pg15();
+  await setupDatabase({ admin: p.admin, database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations: readMigrations(MIGRATIONS_DIR) });
+  const env: NodeJS.ProcessEnv = {
+    PGKIT_HOME: p.stateDir,
+    LOCAL_PG_BIN: p.binDir,
+    LOCAL_PG_PORT: String(p.port),
+    DB_NAME: database,
+    ...Object.fromEntries(LOGIN_ROLES.map((r) => [`DB_${r.toUpperCase()}_PASSWORD`, passwords[r]])),
+  };
+  return { database, passwords, admin: pg15Admin(database), env, config: resolveTarget({ target: 'local' }, env, REPO_ROOT) };
+}
+
+export function openPg15Target(db: Pg15Database): Promise<Target> {
+  return openTarget(db.config);
+}
+
+/** Ops config for a test: local storage in a fresh folder unless given. */
+export function testOpsConfig(raw: unknown = {}, stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-ops-'))): OpsConfig & { stateDir: string } {
+  return { ...parseOpsConfig(raw, { file: 'test-config.json', baseDir: stateDir, stateDir }), stateDir };
+}
+
+/** Users with profiles, preferences, credentials, logins, roles and phrases: every table gets rows. */
+export async function seed(settings: ConnectionSettings, users = 20): Promise<void> {
+  await withSql(settings, async (sql) => {
+    await sql.unsafe(`
+      insert into users (email, slug) select 'user' || i || '@example.test', 'user-' || i from generate_series(1, ${users}) i;
+      insert into user_profiles (user_id, display_name, bio) select id, 'User ' || slug, repeat('bio ', 5) from users;
+      insert into user_preferences (user_id, settings) select id, jsonb_build_object('theme', 'dark', 'n', length(slug)) from users;
+      insert into user_credentials (user_id, password_hash) select id, '$argon2id$v=19$' || md5(slug) from users;
+      insert into user_external_logins (user_id, provider, provider_user_id) select id, 'github', 'gh-' || slug from users;
+      insert into user_roles (user_id, role_id) select u.id, r.id from users u cross join roles r where r.name in ('user', 'email-verified');
+      insert into phrases (created_by, text) select id, 'Garden notes from ' || slug || ' about tomatoes and basil' from users;
+    `);
+  });
+}
+
+/** md5 of every table's rows in a stable order: equal maps mean equal data. */
+export async function tableChecksums(settings: ConnectionSettings): Promise<Record<string, string>> {
+  return withSql(settings, async (sql) => {
+    const out: Record<string, string> = {};
+    for (const t of await listTables(sql)) {
+      const [r] = await sql.unsafe<{ h: string | null; n: bigint }[]>(
+        `select md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as h, count(*) as n from ${ident(t.schema)}.${ident(t.name)} x`,
+      );
+      out[qualified(t)] = `${r!.n}:${r!.h}`;
+    }
+    return out;
+  });
+}
+
+/** The schema as text: columns, constraints, indexes, triggers, functions, owners and privileges. */
+export async function schemaFingerprint(settings: ConnectionSettings): Promise<string[]> {
+  return withSql(settings, async (sql) => {
+    const rows = await sql.unsafe<{ line: string }[]>(`
+      select 'col ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') || ' ' || coalesce(generation_expression, '') as line
+        from information_schema.columns where table_schema = 'public'
+      union all select 'con ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint where connamespace = 'public'::regnamespace
+      union all select 'idx ' || indexdef from pg_indexes where schemaname = 'public'
+      union all select 'trg ' || tgrelid::regclass || ' ' || pg_get_triggerdef(oid) from pg_trigger where not tgisinternal
+      union all select 'fn ' || p.oid::regprocedure || ' ' || pg_get_userbyid(p.proowner) || ' ' || coalesce(p.proacl::text, '') from pg_proc p where pronamespace = 'public'::regnamespace
+      union all select 'tbl ' || c.oid::regclass || ' ' || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '') from pg_class c where relnamespace = 'public'::regnamespace and relkind in ('r', 'p', 'v', 'm')
+      union all select 'ext ' || extname || ' ' || extversion from pg_extension
+      union all select 'nsp ' || nspname || ' ' || pg_get_userbyid(nspowner) || ' ' || coalesce(nspacl::text, '') from pg_namespace where nspname = 'public'
+      order by 1`);
+    return rows.map((r) => r.line);
+  });
+}
+
+export async function withSql<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = connect(settings, { max: 1 });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export async function databaseExists(name: string): Promise<boolean> {
+  return withSql(pg15Admin(), async (sql) => (await sql`select 1 from pg_database where datname = ${name}`).length > 0);
+}
+
+export { roleNames };
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The tsx loader, resolved once, so CLIs start with plain `node --import`. */
+const TSX = path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
+
+/** Environment for a CLI child: the parent's minus anything that could leak in from the developer's shell. */
+export function cliEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[k]) base[k] = process.env[k];
+  return { ...base, NO_COLOR: '1', ...extra };
+}
+
+export function runCli(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', TSX, path.join(REPO_ROOT, script), ...args], { env: cliEnv(env), cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
+    });
+  });
+}
+
+export function spawnCli(script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess & { output: { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, ['--import', TSX, path.join(REPO_ROOT, script), ...args], { env: cliEnv(env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
+  return Object.assign(child, { output });
+}
+
+export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      if (await predicate()) return resolve();
+      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 25);
+    };
+    void tick();
+  });
+}
+
+export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve({ code: child.exitCode, signal: child.signalCode });
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** INTERIM until checks/suite.ts lands: the smoke test as a checks runner. */
+import { smokeTest } from '../smoke.ts';
+import type { ChecksRunner } from './checks.ts';
+export const testChecks: ChecksRunner = async ({ connection, roles }) => {
+  const results = await withSql(connection, (sql) => smokeTest(sql, roles ?? roleNames(connection.database)));
+  const failed = results.filter((r) => !r.ok);
+  return {
+    ok: failed.length === 0,
+    summary: { passed: results.length - failed.length, failed: failed.length, warnings: 0 },
+    results: results.map((r) => ({ id: r.name, status: r.ok ? 'passed' : 'failed', findings: r.ok ? [] : [{ object: r.name, message: r.detail }] })),
+  };
+};
