@@ -121,6 +121,9 @@ await runCommand(
     };
     try {
       say(paint.bold(`bench: scale ${scale.name}, ${only.join(', ')}`));
+      // Both servers start at once, in the background; each benchmark waits only for its own.
+      if (only.some((id) => id !== 'backup')) servers.pg17().catch(() => {});
+      if (only.includes('backup')) servers.pg15().catch(() => {});
       for (const bench of BENCHMARKS.filter((b) => only.includes(b.id))) {
         const rec = new BenchmarkRecorder(bench.id, bench.title, bench.question);
         const ctx: BenchContext = {
