@@ -58,8 +58,8 @@ export const UNIQUE_VIOLATION = '23505';
 export function uuidFacts(expr: string): string {
   return `get_byte(uuid_send(${expr}), 6) >> 4 AS version,
     get_byte(uuid_send(${expr}), 8) >> 6 AS variant,
-    (abs(('x' || substr(replace((${expr})::text, '-', ''), 1, 12))::bit(48)::bigint
-         - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) / 1000)::int AS skew_seconds`;
+    least(abs(('x' || substr(replace((${expr})::text, '-', ''), 1, 12))::bit(48)::bigint
+              - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) / 1000, 2000000000)::int AS skew_seconds`;
 }
 
 /** A v7 uuid: version 7, RFC variant (binary 10), time within a day of the server clock. */

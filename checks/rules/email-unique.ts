@@ -43,10 +43,11 @@ SELECT w.schema || '.' || w.tbl AS key, w.tbl AS raw_table, w.col AS raw_column,
          WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1) AS unique_indexes,
        (SELECT jsonb_agg(pg_get_constraintdef(k.oid)) FROM pg_constraint k
          WHERE k.conrelid = c.oid AND k.contype = 'c' AND a.attnum = ANY (k.conkey)) AS checks
-FROM unnest($1::text[], $2::text[], $3::text[]) AS w(schema, tbl, col)
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS w(schema, tbl, col, ord)
 LEFT JOIN pg_namespace n ON n.nspname = w.schema
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.tbl AND c.relkind IN ('r', 'p')
-LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = w.col AND a.attnum > 0 AND NOT a.attisdropped`;
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = w.col AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY w.ord`;
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -1,10 +1,9 @@
-import { ident } from '../../core/db/connect.ts';
 import { appConnectionLimit } from '../../core/config/target.ts';
 import { ROLE_KINDS, type RoleKind } from '../../core/config/names.ts';
 import type { Check, Finding } from '../types.ts';
 import { splitTable } from '../expectations.ts';
 import { notExtensionMember, relationInScope, schemaInScope } from '../lib/catalog.ts';
-import { qualified } from '../lib/names.ts';
+import { derivedIdent, qualified } from '../lib/names.ts';
 import { attemptAs, CANNOT_SET_ROLE, insertProbeRow, INSUFFICIENT_PRIVILEGE } from '../lib/probe.ts';
 
 interface RoleRow {
@@ -51,7 +50,7 @@ schemas AS (
   WHERE ${schemaInScope('$1')} AND ${notExtensionMember('n.oid', 'pg_namespace')}
 ),
 rels AS (
-  SELECT c.oid, c.relkind, format('%I.%I', n.nspname, c.relname) AS name
+  SELECT c.oid, c.relkind, format('%I.%I', n.nspname, c.relname) AS name, pg_get_userbyid(c.relowner)::text AS owner
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${relationInScope('$1', '$2')}
 )
@@ -66,16 +65,17 @@ UNION ALL
 SELECT 'database-create', r.name, quote_ident(current_database()), NULL
   FROM roles r WHERE has_database_privilege(r.name, current_database(), 'CREATE')
 UNION ALL
-SELECT 'owns', r.name, pg_describe_object(d.classid, d.objid, d.objsubid), NULL
+SELECT 'owns', r.name, o.type || ' ' || o.identity, NULL
   FROM roles r JOIN pg_roles pr ON pr.rolname = r.name
   JOIN pg_shdepend d ON d.refobjid = pr.oid AND d.refclassid = 'pg_authid'::regclass AND d.deptype = 'o'
+  CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
  WHERE d.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
 UNION ALL
 SELECT 'table-extra', $3, t.name, array(SELECT p FROM unnest($5::text[]) p WHERE has_table_privilege($3, t.oid, p))
-  FROM rels t WHERE $3 IS NOT NULL AND t.relkind <> 'S' AND has_table_privilege($3, t.oid, array_to_string($5::text[], ','))
+  FROM rels t WHERE $3 IS NOT NULL AND t.relkind <> 'S' AND t.owner <> $3 AND has_table_privilege($3, t.oid, array_to_string($5::text[], ','))
 UNION ALL
 SELECT 'grant-option', $3, t.name, NULL
-  FROM rels t WHERE $3 IS NOT NULL AND t.relkind <> 'S'
+  FROM rels t WHERE $3 IS NOT NULL AND t.relkind <> 'S' AND t.owner <> $3
    AND has_table_privilege($3, t.oid, 'SELECT WITH GRANT OPTION, INSERT WITH GRANT OPTION, UPDATE WITH GRANT OPTION, DELETE WITH GRANT OPTION')
 UNION ALL
 SELECT 'write', r.name, t.name,
@@ -83,7 +83,7 @@ SELECT 'write', r.name, t.name,
             THEN array(SELECT p FROM unnest(array['USAGE', 'UPDATE']) p WHERE has_sequence_privilege(r.name, t.oid, p))
             ELSE array(SELECT p FROM unnest(array['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p WHERE has_table_privilege(r.name, t.oid, p)) END
   FROM (SELECT unnest($4::text[]) AS name) r CROSS JOIN rels t
- WHERE CASE WHEN t.relkind = 'S' THEN has_sequence_privilege(r.name, t.oid, 'USAGE, UPDATE')
+ WHERE t.owner <> r.name AND CASE WHEN t.relkind = 'S' THEN has_sequence_privilege(r.name, t.oid, 'USAGE, UPDATE')
             ELSE has_table_privilege(r.name, t.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') END
 ORDER BY 1, 2, 3`;
 
@@ -111,7 +111,7 @@ export const privileges: Check = {
     const findings: Finding[] = [];
     const roleRows = await ctx.sql.unsafe<RoleRow[]>(ROLES_QUERY, [[...ROLE_KINDS], ROLE_KINDS.map((k) => names[k])] as never[]);
     const byKind = new Map(roleRows.map((r) => [r.kind, r]));
-    const q = (name: string) => ident(name);
+    const q = (name: string) => derivedIdent(name);
 
     for (const r of roleRows) {
       if (!r.exists) {
