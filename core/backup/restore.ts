@@ -12,6 +12,7 @@ import { invocation, locateTool, type PgTool } from '../pgtools/invoke.ts';
 import { adminMembershipStatement, clusterRoleStatements, createDatabaseStatement, databaseAccessStatements } from '../roles/sql.ts';
 import { scrub } from '../secrets.ts';
 import { dropSchema } from '../setup.ts';
+import { copyDatabase } from '../db/copy.ts';
 import { adminConnection, type Target } from '../target.ts';
 import { opsFor, placementFor, serverInfo } from './backup.ts';
 import { summarizeChecks, type ChecksRunner, type ChecksSummary } from './checks.ts';
@@ -171,6 +172,14 @@ export async function createRestoreDatabase(sql: Sql, name: string, manifest: Ba
   for (const s of databaseAccessStatements(name, manifest.roles)) await sql.unsafe(s);
 }
 
+/**
+ * The administrative connection on a database other than the target's own: creating,
+ * copying and clearing a database cannot be done from a session inside it.
+ */
+export function maintenanceConnection(target: Target): ConnectionSettings {
+  return target.admin.database === target.config.database ? { ...target.admin, database: 'postgres' } : target.admin;
+}
+
 export async function dropDatabase(admin: ConnectionSettings, name: string): Promise<void> {
   const sql = await connectChecked(admin, { max: 1, applicationName: 'pgkit restore' });
   try {
@@ -198,7 +207,7 @@ export interface RestoreOptions {
 export interface RestoreReport {
   backup: { name: string; location: string; target: string; database: string; startedAt: string; sha256: string; lastMigration: string | null };
   destination: { database: string; created: boolean };
-  safetyBackup: string | undefined;
+  safetyBackup: WayBack | undefined;
   checks: ChecksSummary;
   rowCounts: PostRestoreReport['rowCounts'];
   ok: boolean;
@@ -224,11 +233,11 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
     const { manifest } = resolved.backup;
     log.info({ backup: resolved.backup.name, sha256: manifest.sha256, bytes: manifest.bytes }, 'backup integrity verified');
 
-    const admin = target.admin;
+    const admin = maintenanceConnection(target);
     const maint = await connectChecked(admin, { max: 1, applicationName: 'pgkit restore' });
     let destination: string;
     let created = false;
-    let safety: string | undefined;
+    let safety: WayBack | undefined;
     try {
       const server = await serverInfo(maint);
       const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
@@ -256,7 +265,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
         await runPgRestore(pgRestore, destConn, resolved.dump.file, { onItem: (n) => progress(`restoring: ${n} items`), env });
       } catch (e) {
         if (created) await dropDatabase(admin, destination).catch(() => {});
-        if (safety && isUserError(e)) throw new UserError(`${e.message}`, `the safety backup ${safety} holds the previous contents: restore-db ${path.basename(safety)} --into-existing --confirm ${destination}`);
+        if (safety && isUserError(e)) throw new UserError(e.message, `the previous contents are kept: ${describeWayBack(safety, destination)}`);
         throw e;
       }
     } finally {
@@ -282,31 +291,70 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
   }
 }
 
-/** Before overwriting: no other sessions, and a safety backup of anything that is there. Returns the backup's location. */
-async function prepareExisting(target: Target, destConn: ConnectionSettings, opts: RestoreOptions, log: Logger, progress: (m: string) => void): Promise<string | undefined> {
+/**
+ * Refuses to overwrite a database other clients are using. A session that just closed can
+ * linger for a moment while its backend exits, so this waits a few seconds before deciding.
+ */
+async function waitForOtherSessions(sql: Sql, database: string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const [r] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+    if (r!.n === 0) return;
+    if (Date.now() > until) throw new UserError(`database ${database} has ${r!.n} other open connection(s)`, 'stop the applications using it, then run the restore again; nothing was changed');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** What was kept of an overwritten database: a dump in backup storage, or a server-side copy. */
+export type WayBack = { kind: 'dump'; location: string } | { kind: 'copy'; database: string };
+
+export function describeWayBack(w: WayBack, database: string): string {
+  return w.kind === 'dump'
+    ? `safety backup ${w.location} (restore-db ${path.basename(w.location)} --into-existing --confirm ${database})`
+    : `server-side copy in database ${w.database} (drop it when no longer needed)`;
+}
+
+/** Before overwriting: no other sessions, and a safety backup of anything that is there. */
+async function prepareExisting(target: Target, destConn: ConnectionSettings, opts: RestoreOptions, log: Logger, progress: (m: string) => void): Promise<WayBack | undefined> {
   const sql = await connectChecked(destConn, { max: 1, applicationName: 'pgkit restore' });
   let relations: number;
   try {
-    const [others] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
-    if (others!.n > 0) throw new UserError(`database ${destConn.database} has ${others!.n} other open connection(s)`, 'stop the applications using it, then run the restore again');
+    await waitForOtherSessions(sql, destConn.database);
     const [r] = await sql<{ n: number }[]>`select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname <> 'information_schema' and n.nspname !~ '^pg_' and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')`;
     relations = r!.n;
   } finally {
     await sql.end({ timeout: 5 });
   }
-  let safety: string | undefined;
+  let safety: WayBack | undefined;
   if (relations > 0) {
     if (opts.safetyBackup === false) {
       log.warn({ database: destConn.database }, 'overwriting without a safety backup (--no-safety-backup)');
     } else {
       progress('safety backup');
       const s = await takeSafetyBackup(target, 'pre-restore');
-      if (!s.ok) throw new UserError(`no safety backup of ${destConn.database} could be taken (${s.reason}); nothing was changed`, 'fix that first, or pass --no-safety-backup to overwrite without a way back');
-      safety = s.location;
-      log.info({ database: destConn.database, location: safety }, 'safety backup taken');
+      if (s.ok) {
+        safety = { kind: 'dump', location: s.location };
+      } else {
+        // No usable pg_dump (a PostgreSQL 17 server here): keep the way back on the server itself.
+        log.warn({ database: destConn.database, reason: s.reason }, 'no pg_dump safety backup; copying the database on the server instead');
+        try {
+          safety = { kind: 'copy', database: await copyDatabase(maintenanceConnection(target), destConn.database, roleNames(destConn.database)) };
+        } catch (e) {
+          const why = isUserError(e) ? e.line : String((e as Error)?.message ?? e);
+          throw new UserError(`no safety backup of ${destConn.database} could be taken (${s.reason}; server-side copy: ${why}); nothing was changed`, 'fix that first, or pass --no-safety-backup to overwrite without a way back');
+        }
+      }
+      log.info({ database: destConn.database, safety }, 'safety backup taken');
     }
   }
   progress('clearing the schema');
+  // Our own probes above have closed their sessions, but a backend takes a moment to exit.
+  const again = await connectChecked(destConn, { max: 1, applicationName: 'pgkit restore' });
+  try {
+    await waitForOtherSessions(again, destConn.database);
+  } finally {
+    await again.end({ timeout: 5 });
+  }
   await dropSchema(target.admin, destConn.database);
   return safety;
 }

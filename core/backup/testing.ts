@@ -183,15 +183,3 @@ export function exitOf(child: ChildProcess): Promise<{ code: number | null; sign
   });
 }
 
-/** INTERIM until checks/suite.ts lands: the smoke test as a checks runner. */
-import { smokeTest } from '../smoke.ts';
-import type { ChecksRunner } from './checks.ts';
-export const testChecks: ChecksRunner = async ({ connection, roles }) => {
-  const results = await withSql(connection, (sql) => smokeTest(sql, roles ?? roleNames(connection.database)));
-  const failed = results.filter((r) => !r.ok);
-  return {
-    ok: failed.length === 0,
-    summary: { passed: results.length - failed.length, failed: failed.length, warnings: 0 },
-    results: results.map((r) => ({ id: r.name, status: r.ok ? 'passed' : 'failed', findings: r.ok ? [] : [{ object: r.name, message: r.detail }] })),
-  };
-};

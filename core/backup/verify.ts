@@ -9,7 +9,7 @@ import { opsFor, placementFor } from './backup.ts';
 import type { ChecksRunner } from './checks.ts';
 import { withVerification, type BackupManifest, type VerificationRecord } from './manifest.ts';
 import { scratchDatabaseName } from './names.ts';
-import { checkIntegrity, createRestoreDatabase, dropDatabase, examineRestore, resolveBackup, runPgRestore, type ResolvedBackup } from './restore.ts';
+import { checkIntegrity, createRestoreDatabase, dropDatabase, examineRestore, maintenanceConnection, resolveBackup, runPgRestore, type ResolvedBackup } from './restore.ts';
 import type { BackupStorage } from './storage/index.ts';
 
 export interface VerifyOptions {
@@ -50,7 +50,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
     progress('checking integrity');
     await checkIntegrity(resolved);
     const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
-    const maint = await connectChecked(target.admin, { max: 1, applicationName: 'pgkit verify' });
+    const maint = await connectChecked(maintenanceConnection(target), { max: 1, applicationName: 'pgkit verify' });
     try {
       await createRestoreDatabase(maint, scratch, manifest, target);
     } finally {
@@ -73,7 +73,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
     const why = isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
     record = { ok: false, at: new Date().toISOString(), scratchDatabase: scratch, checks: undefined, rowCounts: undefined, error: scrub(why), durationMs: Date.now() - started };
   } finally {
-    await dropDatabase(target.admin, scratch).catch((e: unknown) => log.error({ err: e, scratchDatabase: scratch }, 'could not drop the scratch database'));
+    await dropDatabase(maintenanceConnection(target), scratch).catch((e: unknown) => log.error({ err: e, scratchDatabase: scratch }, 'could not drop the scratch database'));
     await resolved.dump.release();
   }
   const updated = withVerification(manifest, record);
