@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { secretUrl, type ConnectionSettings } from '../core/db/url.ts';
+import { REPO_ROOT } from '../core/paths.ts';
+import { provisionDatabase } from '../test/db.ts';
+import { fixtureDatabase } from './test-support.ts';
+
+const run = promisify(execFile);
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'checks', 'cli.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', DB_POOL_MAX: '10', DB_APP_INSTANCES: '1' },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('checks CLI', () => {
+  let project: ConnectionSettings;
+  let fkFixture: ConnectionSettings;
+  let dupFixture: ConnectionSettings;
+  beforeAll(async () => {
+    project = (await provisionDatabase('ckcli')).as();
+    fkFixture = (await fixtureDatabase(new URL('./rules/foreign-key-indexes.fixture.sql', import.meta.url))).connection;
+    dupFixture = (await fixtureDatabase(new URL('./rules/duplicate-indexes.fixture.sql', import.meta.url))).connection;
+  });
+
+  it('exits 0 on the project schema and prints one line per check and the summary', async () => {
+    const r = await cli(['--url', secretUrl(project)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^✓ primary-keys /m);
+    expect(r.stdout).toMatch(/^✓ migration-data-preservation /m);
+    expect(r.stdout).toMatch(/^\d+ passed, 0 failed, 0 warnings in [\d.]+ s, \d+ queries$/m);
+    expect(r.stdout).not.toContain(project.password!);
+  });
+
+  it('exits 1 on findings, with the documented --json shape and a JUnit file', async () => {
+    const junit = path.join(mkdtempSync(path.join(os.tmpdir(), 'pgkit-junit-')), 'reports', 'checks.xml');
+    const r = await cli(['--url', secretUrl(fkFixture), '--only', 'invalid-indexes,foreign-key-indexes', '--json', '--junit', junit]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ schemaVersion: 1, database: fkFixture.database, ok: false, exitCode: 1, strict: false });
+    expect(doc.summary).toEqual({ passed: expect.any(Number), failed: 3, warnings: 0 });
+    expect(doc.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([
+      ['foreign-key-indexes', 'failed'],
+      ['invalid-indexes', 'passed'],
+    ]);
+    expect(doc.checks[0].findings[0]).toEqual({
+      severity: 'error',
+      object: 'public.invoices.invoices_account_id_fkey',
+      message: expect.stringContaining('has no index'),
+      fix: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS invoices_account_id_idx ON public.invoices (account_id);',
+    });
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="foreign-key-indexes" tests="\d+" failures="3" errors="0"/);
+    expect(xml).toContain('<failure type="error"');
+  });
+
+  it('lets warnings pass unless --strict', async () => {
+    const lax = await cli(['--url', secretUrl(dupFixture), '--only', 'duplicate-indexes']);
+    expect(lax.code).toBe(0);
+    expect(lax.stdout).toMatch(/^! duplicate-indexes /m);
+    expect(lax.stdout).toMatch(/, 0 failed, 3 warnings /);
+    const strict = await cli(['--url', secretUrl(dupFixture), '--only', 'duplicate-indexes', '--strict']);
+    expect(strict.code).toBe(1);
+  });
+
+  it('exits 2 with one line and no password when it cannot connect or log in', async () => {
+    const wrong = await cli(['--url', secretUrl({ ...project, password: 'not-the-password-42' })]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/^error: cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/ckcli_\w+: authentication failed/);
+    expect(wrong.stderr).not.toContain('not-the-password-42');
+
+    const down = await cli(['--url', secretUrl({ ...project, port: 1 })]);
+    expect(down.code).toBe(2);
+    expect(down.stderr).toMatch(/^error: cannot connect to .*: connection refused; /);
+    expect(down.stderr).not.toContain(project.password!);
+
+    const bad = await cli(['--url', 'mysql://root:topsecret@db/x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(bad.stderr).not.toContain('topsecret');
+  });
+
+  it('exits 2 on an unknown check id and shows the ids in --help', async () => {
+    const r = await cli(['--url', secretUrl(project), '--skip', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown check id "nope"; use one of: primary-keys, /);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--roles-of NAME');
+    expect(help.stdout).toMatch(/^ {2}migration-data-preservation/m);
+  });
+});

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ident, type Sql } from '../core/db/connect.ts';
+import { roleNames } from '../core/config/names.ts';
+import { isUserError } from '../core/errors.ts';
+import { pgAdmin, provisionDatabase, uniqueName, withSql, type ProvisionedDatabase } from '../test/db.ts';
+import { CHECK_IDS, CHECKS, runChecks, selectChecks } from './suite.ts';
+import type { ChecksReport } from './types.ts';
+
+/** Row count and an md5 of every row of every table, plus the ledger and the catalog's object list. */
+async function snapshot(sql: Sql) {
+  const tables = await sql<{ t: string }[]>`
+    select format('%I.%I', n.nspname, c.relname) as t from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where c.relkind = 'r' and n.nspname = 'public' order by 1`;
+  const content: Record<string, string> = {};
+  for (const { t } of tables) {
+    const [r] = await sql.unsafe<{ n: number; h: string | null }[]>(`select count(*)::int as n, md5(string_agg(x::text, '|' order by x::text)) as h from ${t} x`);
+    content[t] = `${r!.n}:${r!.h}`;
+  }
+  const ledger = await sql`select version, description, installed_on, success, encode(checksum, 'hex') as checksum, execution_time from _sqlx_migrations order by version`;
+  const objects = await sql`select c.relname::text, c.relkind::text from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') order by 1`;
+  const roles = await sql`select rolname::text, rolconnlimit, rolsuper from pg_roles order by 1`;
+  return { content, ledger, objects, roles };
+}
+
+describe('the project schema', () => {
+  let db: ProvisionedDatabase;
+  let report: ChecksReport;
+  let before: Awaited<ReturnType<typeof snapshot>>;
+  beforeAll(async () => {
+    db = await provisionDatabase('ck');
+    await withSql(db.as(), async (sql) => {
+      // Real content, so "unchanged" means something.
+      const [u] = await sql`insert into users (email, slug) values ('ada@example.test', 'ada') returning id`;
+      await sql`insert into phrases (created_by, text) values (${u!.id}, 'Analytical engines weave algebraic patterns')`;
+      await sql`insert into user_roles (user_id, role_id) select ${u!.id}, id from roles where name = 'user'`;
+      before = await snapshot(sql);
+    });
+    report = await runChecks({ connection: db.as() });
+  });
+
+  it('passes every check', () => {
+    const bad = report.results.filter((r) => r.status !== 'passed').map((r) => ({ id: r.id, error: r.error, findings: r.findings }));
+    expect(bad).toEqual([]);
+    expect(report.results.map((r) => r.id)).toEqual(CHECK_IDS);
+    expect(report.ok).toBe(true);
+    expect(report.summary.failed).toBe(0);
+    expect(report.summary.warnings).toBe(0);
+    expect(report.summary.passed).toBeGreaterThan(60);
+  });
+
+  it('ran its behavioural probes', () => {
+    const passed = report.results.flatMap((r) => r.passed);
+    expect(passed).toEqual(
+      expect.arrayContaining([
+        'public.users: a probe insert got a version-7 id',
+        'public.phrases.search: the planner uses public.phrases_search_idx for @@',
+        `${db.database}_app: DROP TABLE public.users is refused (42501)`,
+        `${db.database}_readonly: INSERT INTO public.users is refused (42501)`,
+      ]),
+    );
+  });
+
+  it('leaves the database unchanged: rows, content, ledger, objects and roles', async () => {
+    const after = await withSql(db.as(), snapshot);
+    expect(after).toEqual(before);
+  });
+
+  it('counts its SQL round trips, per check and in total', () => {
+    expect(report.queries).toBeGreaterThan(report.results.length);
+    expect(report.results.reduce((n, r) => n + r.queries, 0)).toBeLessThan(report.queries);
+  });
+
+  describe('a restored copy', () => {
+    let copy: string;
+    beforeAll(async () => {
+      copy = uniqueName('ckcopy');
+      await withSql(pgAdmin(), (sql) => sql.unsafe(`CREATE DATABASE ${ident(copy)} TEMPLATE ${ident(db.database)}`));
+    });
+    afterAll(async () => {
+      await withSql(pgAdmin(), (sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${ident(copy)}`));
+    });
+
+    it("passes when checked against the original database's roles", async () => {
+      const r = await runChecks({ connection: pgAdmin(copy), roles: roleNames(db.database) });
+      expect(r.results.filter((x) => x.status !== 'passed').map((x) => x.id)).toEqual([]);
+    });
+
+    it('names the missing roles when checked against its own name', async () => {
+      const r = await runChecks({ connection: pgAdmin(copy), only: ['privileges'] });
+      expect(r.results[0]!.status).toBe('failed');
+      expect(r.results[0]!.findings.map((f) => f.object)).toContain(`${copy}_app`);
+    });
+  });
+});
+
+describe('query count does not grow with the schema', () => {
+  /** The project schema plus n generated tables, each with a uuidv7 key, an indexed foreign key and an updated_at trigger. */
+  async function withGeneratedTables(n: number): Promise<ProvisionedDatabase> {
+    const db = await provisionDatabase('ckgen');
+    const ddl = Array.from({ length: n }, (_, i) => {
+      const parent = i === 0 ? 'users' : `gen_${i - 1}`;
+      return `CREATE TABLE gen_${i} (
+        id uuid PRIMARY KEY DEFAULT uuid_generate_v7(),
+        parent_id uuid REFERENCES ${parent} (id),
+        name text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX gen_${i}_parent_id_idx ON gen_${i} (parent_id);
+      CREATE TRIGGER gen_${i}_set_updated_at BEFORE UPDATE ON gen_${i} FOR EACH ROW EXECUTE FUNCTION set_updated_at();`;
+    }).join('\n');
+    await withSql(db.as(), (sql) => sql.unsafe(`SET ROLE ${ident(`${db.database}_owner`)}; ${ddl}`));
+    return db;
+  }
+
+  it('issues the same queries, check by check, for 10 and 400 extra tables', async () => {
+    const small = await runChecks({ connection: (await withGeneratedTables(10)).as() });
+    const large = await runChecks({ connection: (await withGeneratedTables(400)).as() });
+    expect(large.results.find((r) => r.id === 'primary-keys')!.passed.length).toBeGreaterThan(400);
+    expect(large.results.filter((r) => r.status !== 'passed').map((r) => r.id)).toEqual([]);
+    expect(large.results.map((r) => [r.id, r.queries])).toEqual(small.results.map((r) => [r.id, r.queries]));
+    expect(large.queries).toBe(small.queries);
+  });
+});
+
+describe('selecting checks', () => {
+  it('runs --only and --skip by id and refuses unknown ids', () => {
+    expect(selectChecks(CHECKS, ['search', 'privileges']).map((c) => c.id)).toEqual(['search', 'privileges']);
+    expect(selectChecks(CHECKS, undefined, ['search']).map((c) => c.id)).not.toContain('search');
+    expect(() => selectChecks(CHECKS, ['serach'])).toThrow(/unknown check id "serach"/);
+    expect(() => selectChecks(CHECKS, ['search'], ['search'])).toThrow(/no check to run/);
+  });
+
+  it('fails with a one-line UserError, without the password, when the server cannot be reached', async () => {
+    const err = await runChecks({ connection: { ...pgAdmin(), port: 1, password: 'hunter2-secret' } }).catch((e) => e);
+    expect(isUserError(err)).toBe(true);
+    expect(err.line).toMatch(/cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postgres: connection refused/);
+    expect(err.line).not.toContain('hunter2-secret');
+  });
+});
