@@ -1,0 +1,193 @@
+import path from 'node:path';
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
+import type { PoolBudget } from '../../core/config/target.ts';
+import type { LambdaPackage } from '../build/bundle.ts';
+import { judgeLambdaResult } from '../bootstrap-result.ts';
+import { stackTags, type ProdNames, type TagContext } from '../naming.ts';
+import { LAMBDA_ENV, setupSettingsEnv } from '../setup-env.ts';
+
+/** The Lambda runtime's bundle of Amazon root CAs, which include the RDS certificate authorities. */
+export const AMAZON_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+
+export interface ProdBootstrapArgs {
+  names: ProdNames;
+  tags: TagContext;
+  database: string;
+  pool: PoolBudget;
+  setupKey: string;
+  passwordGeneration: number;
+  /** The bundled handler and the migrations, as built by build/bundle.ts. */
+  package: LambdaPackage;
+  migrationsDir: string;
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The function runs with the application security group: it reaches the database the way the app does. */
+  securityGroupId: pulumi.Input<string>;
+  db: {
+    address: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    masterSecretArn: pulumi.Input<string>;
+    resources: pulumi.Resource[];
+  };
+  /** The Secrets Manager endpoint: without it the function has no way to its secrets. */
+  dependsOn: pulumi.Resource[];
+  timeoutSeconds: number;
+  logRetentionDays: number;
+  secretRecoveryDays: number;
+}
+
+/**
+ * Roles and migrations, applied from inside the VPC: the login roles' passwords are
+ * generated here and stored in Secrets Manager, and a Lambda in the private subnets runs
+ * core's setupDatabase against RDS. An `aws.lambda.Invocation` calls it on every change of
+ * the setup key (migrations + role SQL), of the function's package, or of a role password;
+ * a FunctionError (the handler throws on any failure) fails the deployment.
+ */
+export class ProdBootstrap extends pulumi.ComponentResource {
+  readonly passwords: Record<LoginRole, pulumi.Output<string>>;
+  readonly secrets: Record<LoginRole, aws.secretsmanager.Secret>;
+  readonly function: aws.lambda.Function;
+  readonly invocation: aws.lambda.Invocation;
+  /** The checked result summary: resolves when setup succeeded, or fails the deployment. */
+  readonly result: pulumi.Output<string>;
+
+  constructor(name: string, args: ProdBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('pgkit:prod:DatabaseBootstrap', name, {}, opts);
+    const parent = { parent: this };
+    const tags = stackTags(args.tags, 'bootstrap');
+    const roles = roleNames(args.database);
+
+    const passwords = {} as Record<LoginRole, pulumi.Output<string>>;
+    const secrets = {} as Record<LoginRole, aws.secretsmanager.Secret>;
+    const versions: aws.secretsmanager.SecretVersion[] = [];
+    for (const role of LOGIN_ROLES) {
+      const pw = new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false, keepers: { generation: String(args.passwordGeneration) } }, parent);
+      passwords[role] = pulumi.secret(pw.result);
+      secrets[role] = new aws.secretsmanager.Secret(
+        `${name}-${role}-secret`,
+        {
+          namePrefix: args.names.roleSecretPrefix(roles[role]),
+          description: `PostgreSQL login for ${roles[role]} on ${args.database}`,
+          recoveryWindowInDays: args.secretRecoveryDays,
+          tags: { ...tags, 'pgkit:role': roles[role] },
+        },
+        parent,
+      );
+      // The shape RDS and its rotation functions use, so tools that read RDS secrets read these.
+      versions.push(
+        new aws.secretsmanager.SecretVersion(
+          `${name}-${role}-secret-value`,
+          {
+            secretId: secrets[role].id,
+            secretString: pulumi.secret(
+              pulumi.jsonStringify({ engine: 'postgres', host: args.db.address, port: args.db.port, dbname: args.database, username: roles[role], password: passwords[role] }),
+            ),
+          },
+          parent,
+        ),
+      );
+    }
+    this.passwords = passwords;
+    this.secrets = secrets;
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: 'pgkit database bootstrap function',
+        assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+        tags,
+      },
+      parent,
+    );
+    // Logs, and the network interfaces a function in a VPC needs.
+    const vpcAccess = new aws.iam.RolePolicyAttachment(
+      `${name}-vpc-access`,
+      { role: role.name, policyArn: aws.iam.ManagedPolicy.AWSLambdaVPCAccessExecutionRole },
+      parent,
+    );
+    const secretAccess = new aws.iam.RolePolicy(
+      `${name}-secrets`,
+      {
+        role: role.name,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'ReadDatabaseSecrets',
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue'],
+              Resource: [args.db.masterSecretArn, ...LOGIN_ROLES.map((r) => secrets[r].arn)],
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: args.names.lambdaLogGroup, retentionInDays: args.logRetentionDays, tags }, parent);
+
+    const files: Record<string, pulumi.asset.Asset> = { 'index.mjs': new pulumi.asset.StringAsset(args.package.code) };
+    // FileAsset keeps each migration's exact bytes: sqlx checksums are over bytes, not text.
+    for (const m of args.package.migrations) files[`migrations/${m.name}`] = new pulumi.asset.FileAsset(path.join(args.migrationsDir, m.name));
+
+    this.function = new aws.lambda.Function(
+      `${name}-function`,
+      {
+        name: args.names.bootstrapFunction,
+        description: 'Creates the least-privilege roles and applies the migrations (pgkit setup-db)',
+        role: role.arn,
+        runtime: LAMBDA_RUNTIME,
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        code: new pulumi.asset.AssetArchive(files),
+        memorySize: 256,
+        timeout: args.timeoutSeconds,
+        // One run at a time; sqlx's advisory lock would serialise them anyway.
+        reservedConcurrentExecutions: 1,
+        vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
+        environment: {
+          variables: {
+            ...setupSettingsEnv({ target: 'prod', database: args.database, pool: args.pool }),
+            [LAMBDA_ENV.host]: args.db.address,
+            [LAMBDA_ENV.port]: pulumi.output(args.db.port).apply(String),
+            [LAMBDA_ENV.sslmode]: 'verify-full',
+            [LAMBDA_ENV.masterSecretArn]: args.db.masterSecretArn,
+            [LAMBDA_ENV.roleSecretArns]: pulumi.jsonStringify(Object.fromEntries(LOGIN_ROLES.map((r) => [r, secrets[r].arn]))),
+            NODE_EXTRA_CA_CERTS: AMAZON_CA_BUNDLE,
+          },
+        },
+        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        tags,
+      },
+      { ...parent, dependsOn: [logGroup, vpcAccess, secretAccess] },
+    );
+
+    this.invocation = new aws.lambda.Invocation(
+      `${name}-run`,
+      {
+        functionName: this.function.name,
+        input: JSON.stringify({ setupKey: args.setupKey }),
+        triggers: {
+          setupKey: args.setupKey,
+          package: args.package.sha256,
+          // A rotated role password must reach the database: a new secret version re-runs setup.
+          rolePasswords: pulumi.all(versions.map((v) => v.versionId)).apply((ids) => ids.join(',')),
+          endpoint: pulumi.interpolate`${args.db.address}:${args.db.port}`,
+        },
+      },
+      { ...parent, dependsOn: [this.function, ...versions, ...args.db.resources, ...args.dependsOn], customTimeouts: { create: '20m', update: '20m' } },
+    );
+
+    const invocation = this.invocation;
+    this.result = invocation.result.apply((result) => {
+      const verdict = judgeLambdaResult(result, args.setupKey);
+      if (!verdict.ok) throw new pulumi.ResourceError(verdict.message, invocation, true);
+      return verdict.summary;
+    });
+    // The checked result is exported by the stack (see dev/bootstrap.ts for why not here).
+    this.registerOutputs({ function: this.function.name });
+  }
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { roleNames } from '../core/config/names.ts';
+import { appConnectionLimit, type PoolBudget } from '../core/config/target.ts';
+import type { Migration } from '../core/migrations/files.ts';
+import {
+  adminMembershipStatement,
+  clusterRoleStatements,
+  createDatabaseStatement,
+  databaseAccessStatements,
+  objectGrantStatements,
+  privilegedExtensionStatement,
+  PRIVILEGED_EXTENSIONS,
+  schemaStatements,
+} from '../core/roles/sql.ts';
+
+/**
+ * The content key of a bootstrap run: it changes exactly when setup would do something new,
+ * i.e. when a migration file or the role model (its SQL, or the pool budget behind the app
+ * role's CONNECTION LIMIT) changes. The dev bootstrap container is replaced, and the prod
+ * bootstrap Lambda re-invoked, when it changes. Pure.
+ */
+
+export interface SetupKeyInput {
+  database: string;
+  pool: PoolBudget;
+  migrations: readonly Migration[];
+}
+
+/** Bump when the key's layout changes, so old and new keys never collide. */
+const LAYOUT = 'pgkit-setup-key/1';
+
+/** The role model as SQL text, without passwords (verifiers are salted, so they would change the key every run). */
+export function roleDefinitionSql(database: string, pool: PoolBudget): string[] {
+  const roles = roleNames(database);
+  return [
+    ...clusterRoleStatements({ database, roles, appConnectionLimit: appConnectionLimit(pool), verifiers: {} }),
+    adminMembershipStatement(roles),
+    createDatabaseStatement(database, roles),
+    ...databaseAccessStatements(database, roles),
+    ...schemaStatements(roles),
+    ...PRIVILEGED_EXTENSIONS.map((e) => privilegedExtensionStatement(e)),
+    ...objectGrantStatements(roles),
+  ];
+}
+
+/** One line per migration: version, file and the SHA-384 sqlx records, so any byte change shows. */
+export function migrationsDigest(migrations: readonly Migration[]): string {
+  const h = createHash('sha256');
+  for (const m of migrations) h.update(`${m.version}\t${m.file}\t${m.checksum.toString('hex')}\n`);
+  return h.digest('hex');
+}
+
+export function roleDefinitionDigest(database: string, pool: PoolBudget): string {
+  const h = createHash('sha256');
+  for (const s of roleDefinitionSql(database, pool)) h.update(`${s}\n;\n`);
+  return h.digest('hex');
+}
+
+export function setupKey(i: SetupKeyInput): string {
+  return createHash('sha256')
+    .update(`${LAYOUT}\n${i.database}\nmigrations ${migrationsDigest(i.migrations)}\nroles ${roleDefinitionDigest(i.database, i.pool)}\n`)
+    .digest('hex');
+}
