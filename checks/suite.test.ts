@@ -129,6 +129,19 @@ describe('selecting checks', () => {
     expect(() => selectChecks(CHECKS, ['search'], ['search'])).toThrow(/no check to run/);
   });
 
+  it('runs on a database whose name cannot carry role names, reporting only privileges as unable to run', async () => {
+    const name = `Odd-${uniqueName('x')}`;
+    await withSql(pgAdmin(), (sql) => sql.unsafe(`CREATE DATABASE ${ident(name)} TEMPLATE template0`));
+    const r = await runChecks({ connection: pgAdmin(name), only: ['invalid-indexes', 'privileges'] });
+    expect(r.results.map((x) => [x.id, x.status])).toEqual([
+      ['invalid-indexes', 'passed'],
+      ['privileges', 'error'],
+    ]);
+    expect(r.results[1]!.error).toMatch(/cannot derive role names .*; pass --roles-of NAME/);
+    expect(r.ok).toBe(false);
+    await withSql(pgAdmin(), (sql) => sql.unsafe(`DROP DATABASE ${ident(name)}`));
+  });
+
   it('fails with a one-line UserError, without the password, when the server cannot be reached', async () => {
     const err = await runChecks({ connection: { ...pgAdmin(), port: 1, password: 'hunter2-secret' } }).catch((e) => e);
     expect(isUserError(err)).toBe(true);

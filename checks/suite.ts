@@ -66,12 +66,10 @@ export interface RunChecksOptions {
 
 class Rollback extends Error {}
 
-function rolesFor(database: string, given: RoleNames | undefined): RoleNames {
+/** The roles to verify; undefined when the database's name cannot carry role names (only the privileges check minds). */
+function rolesFor(database: string, given: RoleNames | undefined): RoleNames | undefined {
   if (given) return given;
-  if (!NAME_PATTERN.test(database)) {
-    throw new UserError(`cannot derive role names from database name "${database.slice(0, 64)}"`, 'pass --roles-of NAME with the database whose roles apply');
-  }
-  return roleNames(database);
+  return NAME_PATTERN.test(database) ? roleNames(database) : undefined;
 }
 
 export function resultOf(check: Check, outcome: CheckOutcome, queries: number, durationMs: number): CheckResult {

@@ -30,7 +30,8 @@ export interface CheckContext {
   /** A read-only session (default_transaction_read_only) on the database under check; every statement is counted. */
   sql: Sql;
   database: string;
-  roles: RoleNames;
+  /** Undefined when the database's name cannot derive role names and none were given. */
+  roles: RoleNames | undefined;
   expectations: Expectations;
   migrationsDir: string;
   serverVersionNum: number;

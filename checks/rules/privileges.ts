@@ -1,5 +1,6 @@
 import { appConnectionLimit } from '../../core/config/target.ts';
 import { ROLE_KINDS, type RoleKind } from '../../core/config/names.ts';
+import { UserError } from '../../core/errors.ts';
 import type { Check, Finding } from '../types.ts';
 import { splitTable } from '../expectations.ts';
 import { notExtensionMember, relationInScope, schemaInScope } from '../lib/catalog.ts';
@@ -107,6 +108,9 @@ export const privileges: Check = {
   async run(ctx) {
     const ex = ctx.expectations;
     const names = ctx.roles;
+    if (!names) {
+      throw new UserError(`cannot derive role names from database name "${ctx.database.slice(0, 64)}"`, 'pass --roles-of NAME with the database whose roles apply');
+    }
     const passed: string[] = [];
     const findings: Finding[] = [];
     const roleRows = await ctx.sql.unsafe<RoleRow[]>(ROLES_QUERY, [[...ROLE_KINDS], ROLE_KINDS.map((k) => names[k])] as never[]);
