@@ -217,7 +217,7 @@ export const privileges: Check = {
           severity: 'warning',
         });
       };
-      const expectRefusal = async (role: string, what: string, stmt: string, params: string[] = [], fix: string) => {
+      const expectRefusal = async (role: string, what: string, stmt: string, fix: string, params: string[] = []) => {
         const got = await attemptAs(tx, role, (sp) => sp.unsafe(stmt, params));
         if (!got.ok && got.code === INSUFFICIENT_PRIVILEGE) passed.push(`${role}: ${what} is refused (42501)`);
         else if (!got.ok && ['42P01', '3F000', '42704'].includes(got.code)) return; // nothing there to probe
@@ -231,7 +231,7 @@ export const privileges: Check = {
       };
       for (const role of actors) {
         for (const schema of probeSchemas) {
-          await expectRefusal(role, `CREATE TABLE in schema ${schema}`, `CREATE TABLE ${q(schema)}.${probeName()} (id int)`, [], `REVOKE CREATE ON SCHEMA ${q(schema)} FROM ${q(role)}; REVOKE CREATE ON SCHEMA ${q(schema)} FROM PUBLIC;`);
+          await expectRefusal(role, `CREATE TABLE in schema ${schema}`, `CREATE TABLE ${q(schema)}.${probeName()} (id int)`, `REVOKE CREATE ON SCHEMA ${q(schema)} FROM ${q(role)}; REVOKE CREATE ON SCHEMA ${q(schema)} FROM PUBLIC;`);
         }
       }
       if (!probeKey) return;
@@ -248,11 +248,11 @@ export const privileges: Check = {
         else if (wrote.code === CANNOT_SET_ROLE) warnCannotAct(appName, wrote.message);
         else if (wrote.code !== '42P01')
           findings.push({ object: appName, message: `${appName} cannot insert into ${tbl} in a rolled-back probe: ${wrote.message}`, fix: `GRANT SELECT, INSERT, UPDATE, DELETE ON ${tbl} TO ${q(appName)};` });
-        await expectRefusal(appName, `TRUNCATE ${tbl}`, `TRUNCATE ${tbl}`, [], `REVOKE TRUNCATE ON ${tbl} FROM ${q(appName)};`);
-        await expectRefusal(appName, `DROP TABLE ${tbl}`, `DROP TABLE ${tbl}`, [], `ALTER TABLE ${tbl} OWNER TO ${q(names.owner)};`);
+        await expectRefusal(appName, `TRUNCATE ${tbl}`, `TRUNCATE ${tbl}`, `REVOKE TRUNCATE ON ${tbl} FROM ${q(appName)};`);
+        await expectRefusal(appName, `DROP TABLE ${tbl}`, `DROP TABLE ${tbl}`, `ALTER TABLE ${tbl} OWNER TO ${q(names.owner)};`);
       }
       for (const r of readers) {
-        await expectRefusal(r, `INSERT INTO ${tbl}`, ins.text, ins.params, `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${tbl} FROM ${q(r)};`);
+        await expectRefusal(r, `INSERT INTO ${tbl}`, ins.text, `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${tbl} FROM ${q(r)};`, ins.params);
       }
     });
     return { passed, findings };
