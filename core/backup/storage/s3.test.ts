@@ -21,8 +21,8 @@ let cfg: S3StorageConfig;
 const sent: Array<Record<string, string>> = [];
 
 /** A client for the loopback server that also records the headers of every request it sends. */
-function client(): S3Client {
-  const c = s3Client(cfg);
+async function client(): Promise<S3Client> {
+  const c = await s3Client(cfg);
   c.middlewareStack.add(
     (next) => async (args) => {
       const req = args.request as { headers?: Record<string, string> };
@@ -54,14 +54,14 @@ describe('S3 storage against a loopback S3 server', () => {
     await seed(db.admin, 7);
     const ops = testOpsConfig();
     const target = await openPg15Target(db);
-    const storage = new S3Storage(cfg, `pgkit/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), client());
+    const storage = new S3Storage(cfg, `pgkit/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
 
     const { location, manifest } = await backupDatabase(target, { ops, storage });
     expect(location).toBe(`s3://backups/pgkit/local/${db.database}/${manifest.name}`);
     const puts = sent.filter((h) => h['x-amz-server-side-encryption']);
     expect(puts.length).toBeGreaterThanOrEqual(2); // the dump and its manifest
     expect(new Set(puts.map((h) => h['x-amz-server-side-encryption']))).toEqual(new Set(['AES256']));
-    const raw = client();
+    const raw = await client();
     const head = await raw.send(new HeadObjectCommand({ Bucket: 'backups', Key: `pgkit/local/${db.database}/${manifest.name}` }));
     expect(head.Metadata?.sha256).toBe(manifest.sha256);
     expect(head.ContentLength).toBe(manifest.bytes);
@@ -93,10 +93,10 @@ describe('S3 storage against a loopback S3 server', () => {
     const db = await provisionPg15('s3bad');
     const ops = testOpsConfig();
     const target = await openPg15Target(db);
-    const storage = new S3Storage(cfg, `pgkit/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), client());
+    const storage = new S3Storage(cfg, `pgkit/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
     const { manifest } = await backupDatabase(target, { ops, storage });
     const key = `pgkit/local/${db.database}/${manifest.name}`;
-    const raw = client();
+    const raw = await client();
     const body = Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: 'backups', Key: key }))).Body!.transformToByteArray());
     body[body.length - 10]! ^= 0xff;
     await raw.send(new PutObjectCommand({ Bucket: 'backups', Key: key, Body: body, Metadata: { sha256: manifest.sha256 } }));

@@ -4,8 +4,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3StorageConfig } from '../../config/ops-config.ts';
 import { UserError } from '../../errors.ts';
 import { pidAlive } from '../files.ts';
@@ -18,7 +17,12 @@ const PARTIAL = /^\.(.+)\.(\d+)\.(partial|download)$/;
 /** The SDK's own warning about Node 20 is noise on every command's stderr; the engine requirement is in package.json. */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export function s3Client(cfg: S3StorageConfig, env: NodeJS.ProcessEnv = process.env): S3Client {
+/** The SDK loads on first use: commands that never touch S3 should not pay for it at start-up. */
+let sdk: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+const s3sdk = () => (sdk ??= import('@aws-sdk/client-s3'));
+
+export async function s3Client(cfg: S3StorageConfig, env: NodeJS.ProcessEnv = process.env): Promise<S3Client> {
+  const { S3Client } = await s3sdk();
   return new S3Client({
     region: cfg.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(cfg.endpoint ? { endpoint: cfg.endpoint } : {}),
@@ -64,7 +68,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => 
 export class S3Storage implements BackupStorage {
   readonly kind = 's3' as const;
   readonly location: string;
-  readonly client: S3Client;
+  private clientPromise: Promise<S3Client> | undefined;
 
   constructor(
     readonly cfg: S3StorageConfig,
@@ -74,8 +78,18 @@ export class S3Storage implements BackupStorage {
     readonly workDir: string,
     client?: S3Client,
   ) {
-    this.client = client ?? s3Client(cfg);
+    if (client) this.clientPromise = Promise.resolve(client);
     this.location = `s3://${cfg.bucket}/${keyPrefix}`;
+  }
+
+  private client(): Promise<S3Client> {
+    return (this.clientPromise ??= s3Client(this.cfg));
+  }
+
+  /** Sends one command, built from the SDK once it is loaded. */
+  private async send<T>(build: (s: typeof import('@aws-sdk/client-s3')) => unknown): Promise<T> {
+    const [mod, client] = await Promise.all([s3sdk(), this.client()]);
+    return (await client.send(build(mod) as never)) as T;
   }
 
   locationOf(name: string): string {
@@ -106,8 +120,9 @@ export class S3Storage implements BackupStorage {
   async commit(staged: string, manifest: BackupManifest): Promise<string> {
     const where = this.locationOf(manifest.name);
     try {
+      const { Upload } = await import('@aws-sdk/lib-storage');
       const upload = new Upload({
-        client: this.client,
+        client: await this.client(),
         params: {
           Bucket: this.cfg.bucket,
           Key: this.key(manifest.name),
@@ -135,7 +150,7 @@ export class S3Storage implements BackupStorage {
 
   private async head(key: string): Promise<Record<string, string> | undefined> {
     try {
-      const h = await this.client.send(new HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+      const h = await this.send<{ Metadata?: Record<string, string> }>((m) => new m.HeadObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
       return h.Metadata ?? {};
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -154,7 +169,7 @@ export class S3Storage implements BackupStorage {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: this.keyPrefix, ContinuationToken: token }));
+        page = await this.send<import('@aws-sdk/client-s3').ListObjectsV2CommandOutput>((m) => new m.ListObjectsV2Command({ Bucket: this.cfg.bucket, Prefix: this.keyPrefix, ContinuationToken: token }));
       } catch (e) {
         throw s3Error(e, 'list', this.location);
       }
@@ -168,7 +183,7 @@ export class S3Storage implements BackupStorage {
     const key = this.key(manifestNameFor(name));
     let text: string;
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+      const r = await this.send<import('@aws-sdk/client-s3').GetObjectCommandOutput>((m) => new m.GetObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
       text = await r.Body!.transformToString('utf8');
     } catch (e) {
       const err = e as { name?: string };
@@ -221,7 +236,7 @@ export class S3Storage implements BackupStorage {
     const hash = createHash('sha256');
     let bytes = 0;
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(name) }));
+      const r = await this.send<import('@aws-sdk/client-s3').GetObjectCommandOutput>((m) => new m.GetObjectCommand({ Bucket: this.cfg.bucket, Key: this.key(name) }));
       const meta = r.Metadata?.sha256;
       if (meta && meta !== manifest.sha256) {
         throw new UserError(`backup ${name} failed its integrity check: the object's SHA-256 metadata does not match its manifest`, 'the object or its manifest was altered; nothing was restored; use another backup');
@@ -248,8 +263,8 @@ export class S3Storage implements BackupStorage {
   async writeManifest(manifest: BackupManifest): Promise<void> {
     const key = this.key(manifestNameFor(manifest.name));
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: serializeManifest(manifest), ContentType: 'application/json', ...this.encryption() }),
+      await this.send((m) =>
+        new m.PutObjectCommand({ Bucket: this.cfg.bucket, Key: key, Body: serializeManifest(manifest), ContentType: 'application/json', ...this.encryption() }),
       );
     } catch (e) {
       throw s3Error(e, 'upload to', `s3://${this.cfg.bucket}/${key}`);
@@ -259,7 +274,7 @@ export class S3Storage implements BackupStorage {
   async remove(name: string): Promise<void> {
     for (const key of [this.key(name), this.key(manifestNameFor(name))]) {
       try {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
+        await this.send((m) => new m.DeleteObjectCommand({ Bucket: this.cfg.bucket, Key: key }));
       } catch (e) {
         throw s3Error(e, 'delete of', `s3://${this.cfg.bucket}/${key}`);
       }
