@@ -1,6 +1,9 @@
 import type { Check, Finding } from '../types.ts';
 import { splitTable } from '../expectations.ts';
 import { attempt, insertProbeRow, UNIQUE_VIOLATION } from '../lib/probe.ts';
+
+/** With a lower-case CHECK, the other-case address is refused before it reaches the index. */
+const CHECK_VIOLATION = '23514';
 import { derivedIdent, derivedName } from '../lib/names.ts';
 
 interface UniqueIndex {
@@ -84,7 +87,7 @@ export const emailUnique: Check = {
     const rows = await ctx.sql.unsafe<Row[]>(QUERY, [want.map((w) => w.schema), want.map((w) => w.table), want.map((w) => w.column)] as never[]);
     const passed: string[] = [];
     const findings: Finding[] = [];
-    const probes: Array<{ row: Row; index: UniqueIndex }> = [];
+    const probes: Array<{ row: Row; index: UniqueIndex; viaCheck: boolean }> = [];
 
     for (const r of rows) {
       if (!r.table_exists || !r.column) {
@@ -99,7 +102,7 @@ export const emailUnique: Check = {
       const hit = indexes.map((ix) => ({ ix, by: caseInsensitiveBy(ix, r.column!, r.type ?? '', r.checks ?? []) })).find((h) => h.by);
       if (hit) {
         passed.push(`${r.tbl}.${r.column}: ${hit.by}`);
-        probes.push({ row: r, index: hit.ix });
+        probes.push({ row: r, index: hit.ix, viaCheck: hit.by!.includes('CHECK') });
       } else {
         const name = derivedIdent(derivedName(r.raw_table, [r.raw_column, 'lower'], 'key'));
         findings.push({
@@ -114,7 +117,7 @@ export const emailUnique: Check = {
     const runnable = probes.filter((p) => ex.probeRows[p.row.key]?.[p.row.raw_column]);
     if (runnable.length > 0) {
       await ctx.probe(async (tx) => {
-        for (const { row: r, index } of runnable) {
+        for (const { row: r, index, viaCheck } of runnable) {
           const sample = ex.probeRows[r.key]!;
           const variant = Object.fromEntries(
             Object.entries(sample).map(([k, v]) => [k, k === r.raw_column ? swapCase(v) : `${v}2`]),
@@ -129,8 +132,8 @@ export const emailUnique: Check = {
           const clash = got.ok ? got.value : undefined;
           if (!got.ok) {
             findings.push({ object: r.tbl, message: `probe insert into ${r.tbl} failed: ${got.message}`, fix: `fix the probe row for ${r.key} in checks/expectations.ts`, severity: 'warning' });
-          } else if (clash && !clash.ok && clash.code === UNIQUE_VIOLATION && clash.constraint === index.relname) {
-            passed.push(`${r.tbl}.${r.column}: ${variant[r.raw_column]} was refused after ${sample[r.raw_column]} (${index.name})`);
+          } else if (clash && !clash.ok && ((clash.code === UNIQUE_VIOLATION && clash.constraint === index.relname) || (viaCheck && clash.code === CHECK_VIOLATION))) {
+            passed.push(`${r.tbl}.${r.column}: ${variant[r.raw_column]} was refused after ${sample[r.raw_column]} (${viaCheck ? 'CHECK and ' : ''}${index.name})`);
           } else if (clash && clash.ok) {
             findings.push({
               object: `${r.tbl}.${r.column}`,

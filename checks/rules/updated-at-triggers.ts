@@ -75,6 +75,7 @@ export const updatedAtTriggers: Check = {
     const fn = [...used.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ex.updatedAt.function;
     const create = (r: Row) => `CREATE TRIGGER ${r.relname}_set_${col} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${fn}();`;
     const probeable: Row[] = [];
+    if (rows.length === 0) passed.push(`no table has a ${col} column or a trigger that sets one`);
 
     for (const r of rows) {
       const setters = r.triggers.filter((t) => t.sets && t.update);
