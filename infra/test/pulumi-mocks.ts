@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
-import { waitForRPCs } from '@pulumi/pulumi/runtime/settings.js';
+import * as settings from '@pulumi/pulumi/runtime/settings.js';
+
+// Internal to the SDK (so absent from its typings): resolves once every resource
+// registration the program started has been answered.
+const waitForRPCs = (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
 
 /**
  * Runs the real Pulumi program against Pulumi's own unit-test mocks: no engine, no provider

@@ -1,0 +1,13 @@
+import { PolicyPack } from '@pulumi/policy';
+import { POLICIES } from './policies.ts';
+
+/**
+ * The policy pack: `pulumi preview --policy-pack infra/policy`. Constructing it starts the
+ * analyzer's gRPC server, so only Pulumi's policy runner loads this file (via index.cjs);
+ * tests import the policies from policies.ts instead.
+ */
+new PolicyPack('pgkit-database-security', {
+  description: "The design record's security decisions for the pgkit database stacks.",
+  enforcementLevel: 'mandatory',
+  policies: POLICIES,
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { TYPES } from '../resource-types.ts';
+import { violations } from '../testing.ts';
+import { prodDeletionProtection } from './prod-deletion-protection.ts';
+
+const prodTags = { 'pgkit:target': 'prod' };
+
+describe(prodDeletionProtection.name, () => {
+  it('passes a protected primary with a final snapshot, and a protected replica', async () => {
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: prodTags, deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: 'db-final' })).toEqual([]);
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: prodTags, deletionProtection: true, replicateSourceDb: 'db', skipFinalSnapshot: true })).toEqual([]);
+  });
+
+  it('flags a prod instance without deletion protection or without a final snapshot', async () => {
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: prodTags, deletionProtection: false, finalSnapshotIdentifier: 'x' })).toEqual([
+      'deletionProtection is not true; run pulumi config set pgkit:deletionProtection true.',
+    ]);
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: prodTags, deletionProtection: true, skipFinalSnapshot: true })).toHaveLength(1);
+  });
+
+  it('treats an untagged instance as prod, and leaves other targets alone', async () => {
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, {})).toHaveLength(2);
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: { 'pgkit:target': 'dev' } })).toEqual([]);
+  });
+});
