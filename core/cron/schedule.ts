@@ -3,6 +3,8 @@ import { UserError } from '../errors.ts';
 
 export const SCHEDULE_HELP = 'use five fields (minute hour day-of-month month day-of-week), or six with seconds first, e.g. "15 3 * * *"';
 
+const FIELD_NAMES: Record<string, string> = { second: 'second', minute: 'minute', hour: 'hour', dayOfMonth: 'day-of-month', month: 'month', dayOfWeek: 'day-of-week' };
+
 /** Refuses an invalid cron expression with the field that is wrong. Pure. */
 export function validateSchedule(where: string, expression: string): void {
   const fields = expression.trim().split(/\s+/);
@@ -17,7 +19,8 @@ export function validateSchedule(where: string, expression: string): void {
   }
   if (!result.valid) {
     const first = result.errors[0];
-    const detail = first ? `${first.value !== undefined ? `"${first.value}" is not valid in the ${first.field} field` : first.message}` : 'invalid';
+    const field = first ? (FIELD_NAMES[first.field] ?? first.field) : '';
+    const detail = first ? (first.value !== undefined ? `"${first.value}" is not valid in the ${field} field` : first.message) : 'invalid';
     throw new UserError(`${where} "${expression.slice(0, 80)}" is not a valid cron expression: ${detail}`, SCHEDULE_HELP);
   }
 }
