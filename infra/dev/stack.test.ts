@@ -28,6 +28,13 @@ describe('dev stack (Docker)', async () => {
   const [bootstrap] = byLabel(run, 'bootstrap');
   const dbNetwork = run.ofType(NETWORK).find((n) => labelsOf(n)['io.pgkit.purpose'] === 'database')!;
 
+  it('declares every resource inside one of its components: network, server, bootstrap', () => {
+    const custom = run.urns.filter((u) => !/::pgkit:dev:\w+::/.test(u));
+    expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgkit:')).length);
+    const parents = new Set(custom.map((u) => /::(pgkit:dev:\w+)\$/.exec(u)?.[1]));
+    expect(parents).toEqual(new Set(['pgkit:dev:Network', 'pgkit:dev:DatabaseServer', 'pgkit:dev:DatabaseBootstrap']));
+  });
+
   it('puts the database on an internal network', () => {
     expect(run.ofType(NETWORK)).toHaveLength(1);
     expect(dbNetwork.inputs).toMatchObject({ name: 'pgkit-dev-db-net', internal: true, driver: 'bridge' });

@@ -43,6 +43,13 @@ describe('prod stack (AWS)', async () => {
   const [primary, ...replicas] = run.ofType(T.rds);
   const subnetIds = run.ofType(T.subnet).map((s) => `${s.name}-id`);
 
+  it('declares every resource inside one of its components: network, server, bootstrap', () => {
+    const custom = run.urns.filter((u) => !/::pgkit:prod:\w+::/.test(u));
+    expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgkit:')).length);
+    const parents = new Set(custom.map((u) => /::(pgkit:prod:\w+)\$/.exec(u)?.[1]));
+    expect(parents).toEqual(new Set(['pgkit:prod:Network', 'pgkit:prod:DatabaseServer', 'pgkit:prod:DatabaseBootstrap']));
+  });
+
   it('builds private subnets in two availability zones, with no public addresses', () => {
     const subnets = run.ofType(T.subnet);
     expect(subnets).toHaveLength(2);

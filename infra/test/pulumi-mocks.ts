@@ -69,6 +69,8 @@ export async function captureUnhandled(fn: () => Promise<void>, settleMs = 200):
 
 export interface StackRun {
   resources: Recorded[];
+  /** URNs of everything registered, components included; a URN's type chain shows its parents. */
+  urns: string[];
   outputs: Record<string, unknown>;
   ofType(type: string): Recorded[];
   one(type: string, name?: string): Recorded;
@@ -174,9 +176,12 @@ export async function runStack(opts: { stack: string; config: Record<string, str
   const { program } = await import('../program.ts');
   const outputs = (await program(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {})) as Record<string, unknown>;
   await waitForRPCs();
+  const monitor = settings.getMonitor() as unknown as { resources?: Map<string, unknown> };
+  const urns = [...(monitor.resources?.keys() ?? [])];
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   return {
     resources,
+    urns,
     outputs,
     ofType,
     one(type, name) {
