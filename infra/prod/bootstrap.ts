@@ -145,8 +145,8 @@ export class ProdBootstrap extends pulumi.ComponentResource {
         code: new pulumi.asset.AssetArchive(files),
         memorySize: 256,
         timeout: args.timeoutSeconds,
-        // One run at a time; sqlx's advisory lock would serialise them anyway.
-        reservedConcurrentExecutions: 1,
+        // No reserved concurrency: new accounts cannot reserve any (their limit is 10), and
+        // concurrent runs are serialised by sqlx's advisory lock anyway.
         vpcConfig: { subnetIds: args.subnetIds, securityGroupIds: [args.securityGroupId] },
         environment: {
           variables: {

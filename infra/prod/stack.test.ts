@@ -138,7 +138,7 @@ describe('prod stack (AWS)', async () => {
     const fn = run.one(T.fn);
     expect(fn.inputs.vpcConfig.subnetIds.sort()).toEqual([...subnetIds].sort());
     expect(fn.inputs.vpcConfig.securityGroupIds).toEqual([idOf(run, T.sg, 'network-app-sg')]);
-    expect(fn.inputs).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler', reservedConcurrentExecutions: 1 });
+    expect(fn.inputs).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler', architectures: ['arm64'], timeout: 300 });
     // Its only way to its secrets is the Secrets Manager endpoint in the same subnets.
     const endpoint = run.one(T.endpoint);
     expect(endpoint.inputs).toMatchObject({ serviceName: 'com.amazonaws.eu-west-1.secretsmanager', vpcEndpointType: 'Interface', privateDnsEnabled: true });
