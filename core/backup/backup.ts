@@ -184,6 +184,9 @@ export async function backupDatabase(target: Target, opts: BackupOptions = {}): 
   const finalName = await uniqueBackupName(target.config.kind, startedAt, opts.label, (n) => storage.exists(n));
   log.info({ backup: finalName, target: target.config.kind, database: target.config.database, storage: storage.location, server: server.version, pgDump: `${pgDump.version} (${pgDump.placement.kind})` }, 'backup started');
 
+  if (target.config.kind === 'prod' && storage.kind === 'local') {
+    log.warn({ storage: storage.location }, 'prod backups are going to a folder on this machine; configure backups.targets.prod.storage as an S3 bucket');
+  }
   const staged = await storage.stage(finalName);
   const sql = await connectChecked(connection, { max: 1, applicationName: 'pgkit backup' });
   try {
