@@ -55,6 +55,13 @@ describe('postgres Dockerfile', () => {
     expect(final).toContain('COPY --from=build /out/usr/ /usr/');
     expect(final).toContain('[ "${PG_MAJOR}" = "17" ]');
   });
+
+  it('starts through the entrypoint that re-applies the superuser password to a kept volume', () => {
+    const final = s[1]!.lines;
+    expect(final).toContain('COPY --chmod=0755 pgkit-entrypoint.sh /usr/local/bin/pgkit-entrypoint.sh');
+    expect(final).toContain('ENTRYPOINT ["pgkit-entrypoint.sh"]');
+    expect(readFileSync(path.join(REPO_ROOT, 'infra/docker/postgres/pgkit-entrypoint.sh'), 'utf8')).toMatch(/exec docker-entrypoint\.sh "\$@"\n$/);
+  });
 });
 
 describe('bootstrap Dockerfile', () => {
