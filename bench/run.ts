@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +34,17 @@ function parseOnly(raw: string | undefined): BenchmarkId[] {
     }
   }
   return ids as BenchmarkId[];
+}
+
+/** Checked before a run that may take half an hour, not after it. */
+function ensureWritable(file: string): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    accessSync(path.dirname(file), constants.W_OK);
+    if (existsSync(file)) accessSync(file, constants.W_OK);
+  } catch {
+    throw new UserError(`cannot write ${file}`, 'choose a writable path with --results/--markdown');
+  }
 }
 
 /** Servers start on first use and are stopped once, whatever happens. */
@@ -88,6 +99,7 @@ await runCommand(
     const outDir = path.join(REPO_ROOT, 'bench', 'out');
     const resultsFile = path.resolve((args.values.results as string | undefined) ?? (complete ? COMMITTED_RESULTS : path.join(outDir, `results-${scale.name}.json`)));
     const markdownFile = path.resolve((args.values.markdown as string | undefined) ?? (complete ? COMMITTED_MARKDOWN : path.join(outDir, `BENCHMARKS-${scale.name}.md`)));
+    for (const file of [resultsFile, markdownFile]) ensureWritable(file);
     const json = Boolean(args.values.json);
     const say = (line: string) => {
       if (!json) process.stdout.write(line + '\n');
@@ -142,6 +154,7 @@ await runCommand(
           if (process.env.PGKIT_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
         }
         rec.result.durationMs = Math.round(performance.now() - b0);
+        if (rec.result.status === 'failed') process.stderr.write(`${paint.red('error')}: bench ${bench.id}: ${rec.result.reason}\n`);
         results.benchmarks.push(rec.result);
         for (const line of ratioLines(rec.result)) say(line);
       }

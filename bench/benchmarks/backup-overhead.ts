@@ -27,7 +27,7 @@ const VOCABULARY = 50_000;
 
 /** Rows for a database of about `mib` MiB on disk: phrases with their indexes, and users with every auth table. */
 export function dataPlan(mib: number): { phrases: number; users: number } {
-  return { phrases: Math.round(mib * 2000), users: Math.round(mib * 300) };
+  return { phrases: Math.round(mib * 1570), users: Math.round(mib * 235) };
 }
 
 /** Server-side generation of `users` accounts with a credential, profile, preferences and the base role each. */
@@ -70,7 +70,8 @@ async function fill(server: BenchServer, mib: number, log: (m: string) => void):
       conn.release();
     }
     const [size] = await sql<{ bytes: string }[]>`select pg_database_size(current_database())::text as bytes`;
-    return { users: plan.users, phrases: plan.phrases, 'database size': formatBytes(Number(size!.bytes)) };
+    const bytes = Number(size!.bytes);
+    return { users: plan.users, phrases: plan.phrases, 'database size': `${formatBytes(bytes)} (${Math.round(bytes / 1e6)} MB)` };
   } finally {
     await sql.end({ timeout: 5 });
   }

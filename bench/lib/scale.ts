@@ -35,7 +35,7 @@ export const SCALES: Record<ScaleName, ScaleConfig> = {
     uuid: { rows: 2_000, batch: 500, lookups: 200, generated: 5_000, appRows: 400, appWorkers: 2, appBatch: 10 },
     search: { phrases: 3_000, vocabulary: 50_000 },
     checks: { fewTables: 2, manyTables: 20 },
-    backup: { targetMiB: 2 },
+    backup: { targetMiB: 1 },
   },
   small: {
     name: 'small',
@@ -44,7 +44,7 @@ export const SCALES: Record<ScaleName, ScaleConfig> = {
     uuid: { rows: 100_000, batch: 10_000, lookups: 10_000, generated: 200_000, appRows: 10_000, appWorkers: 4, appBatch: 10 },
     search: { phrases: 200_000, vocabulary: 50_000 },
     checks: { fewTables: 10, manyTables: 200 },
-    backup: { targetMiB: 25 },
+    backup: { targetMiB: 10 },
   },
   full: {
     name: 'full',

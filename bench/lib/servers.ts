@@ -40,7 +40,9 @@ export function freePort(): Promise<number> {
 }
 
 export async function startServer(stateDir: string, label: string, binDir?: string): Promise<BenchServer> {
-  const cluster = await LocalCluster.open({ stateDir, binDir, dataDir: path.join(stateDir, label), port: await freePort() });
+  // A folder of its own per server: initdb's temporary password file lives beside the data
+  // folder, so two servers initialised at once must not share a parent.
+  const cluster = await LocalCluster.open({ stateDir, binDir, dataDir: path.join(stateDir, label, label), port: await freePort() });
   await cluster.init();
   await cluster.start();
   const admin = cluster.adminSettings();
