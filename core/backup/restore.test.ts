@@ -95,6 +95,7 @@ describe('restore (PostgreSQL 15)', () => {
     expect(report.safetyBackup?.kind).toBe('dump');
     const safetyFile = (report.safetyBackup as { location: string }).location;
     expect(safetyFile).toMatch(/-pre-restore\.dump$/);
+    expect(path.dirname(safetyFile)).toBe(path.dirname(location)); // the configured storage, like every backup
     expect(existsSync(safetyFile)).toBe(true);
     const safety = parseManifest(readFileSync(safetyFile.replace(/\.dump$/, '.json'), 'utf8'), 's');
     expect(safety.tables['public.scratch_notes']).toBe(0);

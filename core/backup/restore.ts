@@ -331,7 +331,7 @@ async function prepareExisting(target: Target, destConn: ConnectionSettings, opt
       log.warn({ database: destConn.database }, 'overwriting without a safety backup (--no-safety-backup)');
     } else {
       progress('safety backup');
-      const s = await takeSafetyBackup(target, 'pre-restore');
+      const s = await takeSafetyBackup(target, 'pre-restore', { logger: log, ...(opts.ops ? { ops: opts.ops } : {}) });
       if (s.ok) {
         safety = { kind: 'dump', location: s.location };
       } else {

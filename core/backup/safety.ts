@@ -1,5 +1,6 @@
 import { isUserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { OpsConfig } from '../config/ops-config.ts';
 import { scrub } from '../secrets.ts';
 import type { Target } from '../target.ts';
 import { backupDatabase } from './backup.ts';
@@ -20,9 +21,9 @@ export function reasonLabel(reason: string): string {
  * role's grants lag behind the schema. Never throws: when no backup can be taken (no compatible pg_dump, say) the caller
  * is told plainly why and decides what to do.
  */
-export async function takeSafetyBackup(target: Target, reason: string, opts: { logger?: Logger } = {}): Promise<SafetyBackupResult> {
+export async function takeSafetyBackup(target: Target, reason: string, opts: { logger?: Logger; ops?: OpsConfig } = {}): Promise<SafetyBackupResult> {
   try {
-    const { location } = await backupDatabase(target, { label: reasonLabel(reason), as: 'admin', ...(opts.logger ? { logger: opts.logger } : {}) });
+    const { location } = await backupDatabase(target, { label: reasonLabel(reason), as: 'admin', ...(opts.logger ? { logger: opts.logger } : {}), ...(opts.ops ? { ops: opts.ops } : {}) });
     return { ok: true, location };
   } catch (e) {
     const why = isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
