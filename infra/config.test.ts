@@ -90,7 +90,7 @@ describe('stack config', () => {
 
   it('documents every key it accepts', async () => {
     const { readFileSync } = await import('node:fs');
-    const docs = readFileSync(new URL('../docs/deploying.md', import.meta.url), 'utf8');
+    const docs = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const missing = CONFIG_KEYS.filter((k) => !docs.includes(`pgkit:${k}`));
     expect(missing).toEqual([]);
   });

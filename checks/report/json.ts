@@ -3,7 +3,7 @@ import type { ChecksReport } from '../types.ts';
 /** Bumped only when a field changes meaning or disappears; new fields may be added. */
 export const JSON_SCHEMA_VERSION = 1;
 
-/** The --json document. Its fields are documented in docs/checks.md and tested, so CI can rely on them. */
+/** The --json document. Its fields are documented in the README (Verification checks) and tested, so CI can rely on them. */
 export function toJson(report: ChecksReport, opts: { strict: boolean; exitCode: number }) {
   return {
     schemaVersion: JSON_SCHEMA_VERSION,

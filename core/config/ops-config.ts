@@ -104,7 +104,7 @@ class Reader {
 
   object(v: unknown, where: string, keys: readonly string[]): Json {
     if (v === undefined) return {};
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(where, 'must be an object', 'see docs/backups.md for the file format');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(where, 'must be an object', 'see the README section on pgkit.config.json for the file format');
     const o = v as Json;
     for (const k of Object.keys(o)) {
       if (k === '$schema' || k.startsWith('//')) continue;
