@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pgAdmin, provisionDatabase } from '../test/db.ts';
+import { pgAdmin, provisionDatabase, withSql } from '../test/db.ts';
 import { secretUrl } from '../core/db/url.ts';
 import { LocalStorage } from '../core/backup/storage/index.ts';
-import { exitOf, pg15, provisionPg15, runCli, spawnCli, waitFor, withSql, type Pg15Database } from '../core/backup/testing.ts';
+import { pg15, provisionPg15, type Pg15Database } from '../test/pg15.ts';
+import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
 

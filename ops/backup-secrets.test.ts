@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secretUrl } from '../core/db/url.ts';
-import { exitOf, pg15Admin, provisionPg15, runCli, seed, spawnCli, waitFor, type CliResult } from '../core/backup/testing.ts';
+import { pg15Admin, provisionPg15, seed } from '../test/pg15.ts';
+import { exitOf, runCli, spawnCli, waitFor, type CliResult } from '../test/cli.ts';
 import { readHistory } from '../core/cron/history.ts';
 
 function filesUnder(dir: string): string[] {

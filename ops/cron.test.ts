@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { readHistory } from '../core/cron/history.ts';
 import { connect } from '../core/db/connect.ts';
 import { secretUrl } from '../core/db/url.ts';
-import { exitOf, pg15, provisionPg15, runCli, seed, spawnCli, waitFor } from '../core/backup/testing.ts';
+import { pg15, provisionPg15, seed } from '../test/pg15.ts';
+import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
 import { pgAdmin, provisionDatabase } from '../test/db.ts';
 
 /** A config file in a fresh folder: history and locks there too. */

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli, spawnCli } from '../test/cli.ts';
-import { freePort } from '../test/global-setup.ts';
+import { runCli, spawnCli, waitFor } from '../test/cli.ts';
+import { freePort } from '../core/local/ports.ts';
 import { withSql } from '../test/db.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
 
@@ -160,14 +160,11 @@ describe('ops commands on the local target', () => {
   it('npm start shuts PostgreSQL down cleanly on Ctrl-C when it started it', async () => {
     expect((await runCli('ops/db-stop.ts', [], env)).code).toBe(0);
     const child = spawnCli('ops/start.ts', [], env);
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    await waitFor(() => out.includes('Press Ctrl-C'), 60_000);
+    await waitFor(() => child.output.stdout.includes('Press Ctrl-C'), 60_000);
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(out).toMatch(/stopping PostgreSQL cleanly/);
+    expect(child.output.stderr).toMatch(/stopping PostgreSQL cleanly/);
     expect(existsSync(path.join(home, 'local', 'pg17', 'postmaster.pid'))).toBe(false);
     const log = readFileSync(path.join(home, 'local', 'pg17.log'), 'utf8');
     expect(log).toMatch(/database system is shut down/);
@@ -183,13 +180,5 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secretUrl } from '../core/db/url.ts';
-import { databaseExists, pg15, pg15Admin, provisionPg15, runCli, seed, tableChecksums, withSql } from '../core/backup/testing.ts';
+import { databaseExists, pg15, pg15Admin, provisionPg15, seed, tableChecksums } from '../test/pg15.ts';
+import { runCli } from '../test/cli.ts';
+import { withSql } from '../test/db.ts';
 
 const errorLines = (s: string) => s.split('\n').filter((l) => l.startsWith('error:'));
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { LocalCluster } from '../core/local/cluster.ts';
-import { freePort } from './global-setup.ts';
+import { freePort } from '../core/local/ports.ts';
 
 /** Debian's PostgreSQL 15: the only pg_dump on these machines, so backups are tested against a 15 server. */
 export const PG15_BIN = process.env.PGKIT_TEST_PG15_BIN ?? '/usr/lib/postgresql/15/bin';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import { freePort } from '../core/local/ports.ts';
 import type { TestProject } from 'vitest/node';
 import { LocalCluster } from '../core/local/cluster.ts';
 
@@ -26,16 +26,4 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pg17: { stateDir: string; port: number; admin: import('../core/db/url.ts').ConnectionSettings };
   }
-}
-
-/** A port nobody listens on now, so parallel test runs on one machine do not collide. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -6,7 +6,8 @@ import { sha256File } from './files.ts';
 import { parseManifest } from './manifest.ts';
 import { openStorage } from './storage/index.ts';
 import { UserError } from '../errors.ts';
-import { openPg15Target, provisionPg15, seed, testOpsConfig, withSql } from './testing.ts';
+import { openPg15Target, provisionPg15, seed, testOpsConfig } from '../../test/pg15.ts';
+import { withSql } from '../../test/db.ts';
 
 describe('backupDatabase (PostgreSQL 15, Debian pg_dump 15)', () => {
   it('writes a custom-format dump and a manifest with versions, counts, size and SHA-256', async () => {

@@ -10,7 +10,7 @@ import { openTarget } from '../target.ts';
 import { backupDatabase } from './backup.ts';
 import { restoreBackup } from './restore.ts';
 import { takeSafetyBackup } from './safety.ts';
-import { openPg15Target, provisionPg15, seed, tableChecksums, testOpsConfig } from './testing.ts';
+import { openPg15Target, provisionPg15, seed, tableChecksums, testOpsConfig } from '../../test/pg15.ts';
 
 /** The suite's PostgreSQL 17 as a `dev` target: only Debian's pg_dump 15 exists on these machines. */
 async function pg17Target(prefix: string) {

@@ -8,7 +8,8 @@ import { parseManifest } from './manifest.ts';
 import { restoreBackup, restoreGuard } from './restore.ts';
 import { LocalStorage } from './storage/index.ts';
 import { verifyBackup } from './verify.ts';
-import { databaseExists, openPg15Target, pg15Admin, provisionPg15, schemaFingerprint, seed, tableChecksums, testOpsConfig, withSql } from './testing.ts';
+import { databaseExists, openPg15Target, pg15Admin, provisionPg15, schemaFingerprint, seed, tableChecksums, testOpsConfig } from '../../test/pg15.ts';
+import { withSql } from '../../test/db.ts';
 
 async function databasesLike(prefix: string): Promise<string[]> {
   return withSql(pg15Admin(), async (sql) => (await sql<{ d: string }[]>`select datname as d from pg_database where datname like ${prefix + '%'} order by 1`).map((r) => r.d));

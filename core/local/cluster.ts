@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../errors.ts';
@@ -9,6 +8,7 @@ import { generatePassword } from '../secrets.ts';
 import { resolveBinaries, type PgBinaries } from './binaries.ts';
 import { readSecrets, writeSecrets } from './secrets-file.ts';
 import { unprivileged } from './unprivileged.ts';
+import { portIsFree } from './ports.ts';
 
 const run = promisify(execFile);
 
@@ -117,14 +117,6 @@ export class LocalCluster {
     }
   }
 
-  private async portFree(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(this.port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-  }
-
   /** Starts the server unless it is already up. Returns whether this call started it. */
   async start(): Promise<boolean> {
     const s = this.status();
@@ -135,7 +127,7 @@ export class LocalCluster {
       return false;
     }
     if (s.stalePid) rmSync(path.join(this.dataDir, 'postmaster.pid'), { force: true });
-    if (!(await this.portFree())) {
+    if (!(await portIsFree(this.port))) {
       throw new UserError(`port ${this.port} on 127.0.0.1 is already in use`, 'set LOCAL_PG_PORT to a free port');
     }
     try {

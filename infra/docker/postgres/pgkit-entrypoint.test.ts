@@ -10,7 +10,7 @@ import type { ConnectionSettings } from '../../../core/db/url.ts';
 import { LocalCluster } from '../../../core/local/cluster.ts';
 import { unprivileged } from '../../../core/local/unprivileged.ts';
 import { withSql } from '../../../test/db.ts';
-import { freePort } from '../../../test/global-setup.ts';
+import { freePort } from '../../../core/local/ports.ts';
 
 /**
  * The dev image's entrypoint step that re-applies the superuser password to a kept data

@@ -3,22 +3,22 @@
  * PostgreSQL 15 cluster from test/global-setup-pg15.ts, provisioning, seed data, per-table
  * checksums and a CLI runner.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../config/names.ts';
-import { parseOpsConfig, type OpsConfig } from '../config/ops-config.ts';
-import { resolveTarget, type TargetConfig } from '../config/target.ts';
-import { connect, ident, type Sql } from '../db/connect.ts';
-import type { ConnectionSettings } from '../db/url.ts';
-import { readMigrations } from '../migrations/files.ts';
-import { MIGRATIONS_DIR, REPO_ROOT } from '../paths.ts';
-import { generatePassword, rememberSecret } from '../secrets.ts';
-import { setupDatabase } from '../setup.ts';
-import { openTarget, type Target } from '../target.ts';
-import { listTables, qualified } from './tables.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/names.ts';
+import { parseOpsConfig, type OpsConfig } from '../core/config/ops-config.ts';
+import { resolveTarget, type TargetConfig } from '../core/config/target.ts';
+import { ident } from '../core/db/connect.ts';
+import { uniqueName, withSql } from './db.ts';
+import type { ConnectionSettings } from '../core/db/url.ts';
+import { readMigrations } from '../core/migrations/files.ts';
+import { MIGRATIONS_DIR, REPO_ROOT } from '../core/paths.ts';
+import { generatePassword, rememberSecret } from '../core/secrets.ts';
+import { setupDatabase } from '../core/setup.ts';
+import { openTarget, type Target } from '../core/target.ts';
+import { listTables, qualified } from '../core/backup/tables.ts';
 
 export function pg15(): { stateDir: string; port: number; binDir: string; admin: ConnectionSettings } {
   const p = inject('pg15');
@@ -28,11 +28,6 @@ export function pg15(): { stateDir: string; port: number; binDir: string; admin:
 
 export function pg15Admin(database = 'postgres'): ConnectionSettings {
   return { ...pg15().admin, database };
-}
-
-let counter = 0;
-export function uniqueDb(prefix: string): string {
-  return `${prefix}_${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
 export interface Pg15Database {
@@ -46,7 +41,7 @@ export interface Pg15Database {
 
 /** A database set up exactly as setup-db does, on the PG15 cluster, with known role passwords. */
 export async function provisionPg15(prefix: string): Promise<Pg15Database> {
-  const database = uniqueDb(prefix);
+  const database = uniqueName(prefix);
   const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
   Object.values(passwords).forEach(rememberSecret);
   const p = pg15();
@@ -117,69 +112,9 @@ export async function schemaFingerprint(settings: ConnectionSettings): Promise<s
   });
 }
 
-export async function withSql<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = connect(settings, { max: 1 });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
 export async function databaseExists(name: string): Promise<boolean> {
   return withSql(pg15Admin(), async (sql) => (await sql`select 1 from pg_database where datname = ${name}`).length > 0);
 }
 
 export { roleNames };
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The tsx loader, resolved once, so CLIs start with plain `node --import`. */
-const TSX = path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
-
-/** Environment for a CLI child: the parent's minus anything that could leak in from the developer's shell. */
-export function cliEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[k]) base[k] = process.env[k];
-  return { ...base, NO_COLOR: '1', ...extra };
-}
-
-export function runCli(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX, path.join(REPO_ROOT, script), ...args], { env: cliEnv(env), cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
-  });
-}
-
-export function spawnCli(script: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['--import', TSX, path.join(REPO_ROOT, script), ...args], { env: cliEnv(env), cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output.stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output.stderr += d));
-  return Object.assign(child, { output });
-}
-
-export function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = async () => {
-      if (await predicate()) return resolve();
-      if (Date.now() > until) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    void tick();
-  });
-}
-
-export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve({ code: child.exitCode, signal: child.signalCode });
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
 
