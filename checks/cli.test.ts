@@ -1,28 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { secretUrl, type ConnectionSettings } from '../core/db/url.ts';
-import { REPO_ROOT } from '../core/paths.ts';
 import { provisionDatabase } from '../test/db.ts';
+import { runCli } from '../test/cli.ts';
 import { fixtureDatabase } from './test-support.ts';
 
-const run = promisify(execFile);
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'checks', 'cli.ts'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', DB_POOL_MAX: '10', DB_APP_INSTANCES: '1' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
+function cli(args: string[]) {
+  return runCli('checks/cli.ts', args, { DB_POOL_MAX: '10', DB_APP_INSTANCES: '1' });
 }
 
 describe('checks CLI', () => {
