@@ -5,6 +5,8 @@ import type { TargetConfig } from './config/target.ts';
 import { LocalCluster } from './local/cluster.ts';
 import { ensureRolePassword } from './local/secrets-file.ts';
 import { rememberSecret } from './secrets.ts';
+import type { Migration } from './migrations/files.ts';
+import { setupDatabase, type SetupReport } from './setup.ts';
 
 /** A target made concrete: where its server is, how to reach it as each role. */
 export interface Target {
@@ -69,4 +71,9 @@ export function roleConnection(t: Target, role: LoginRole): ConnectionSettings {
 /** Administrative connection to the target database itself. */
 export function adminConnection(t: Target, database = t.config.database): ConnectionSettings {
   return { ...t.admin, database };
+}
+
+/** setup-db against a target: its administrator, its database and pool budget, its role passwords. */
+export async function setupTarget(t: Target, migrations: readonly Migration[], onProgress?: (message: string) => void): Promise<SetupReport> {
+  return setupDatabase({ admin: t.admin, database: t.config.database, pool: t.config.pool, passwords: rolePasswords(t), migrations, onProgress });
 }

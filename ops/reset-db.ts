@@ -6,8 +6,8 @@ import { paint } from '../core/cli/paint.ts';
 import { EXIT, UserError } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
-import { describeSetup, dropSchema, setupDatabase } from '../core/setup.ts';
-import { openTarget, rolePasswords } from '../core/target.ts';
+import { describeSetup, dropSchema } from '../core/setup.ts';
+import { openTarget, setupTarget } from '../core/target.ts';
 import { takeSafetyBackup } from '../core/backup/safety.ts';
 import { copyDatabase } from '../core/db/copy.ts';
 
@@ -56,13 +56,7 @@ await runCommand(
     process.stderr.write(`${wayBack}\n`);
 
     await dropSchema(target.admin, config.database);
-    const report = await setupDatabase({
-      admin: target.admin,
-      database: config.database,
-      pool: config.pool,
-      passwords: rolePasswords(target),
-      migrations: readMigrations(MIGRATIONS_DIR),
-    });
+    const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR));
     if (args.values.json) {
       process.stdout.write(JSON.stringify({ target: config.kind, database: config.database, backup: backup.ok ? backup.location : null, wayBack, summary: describeSetup(report) }, null, 2) + '\n');
     } else {

@@ -3,8 +3,8 @@ import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
-import { describeSetup, setupDatabase } from '../core/setup.ts';
-import { openTarget, rolePasswords } from '../core/target.ts';
+import { describeSetup } from '../core/setup.ts';
+import { openTarget, setupTarget } from '../core/target.ts';
 import { EXIT } from '../core/errors.ts';
 import { progressLine } from '../core/cli/progress.ts';
 
@@ -23,14 +23,7 @@ await runCommand(
     const config = targetConfigFromArgs(args);
     const target = await openTarget(config, { start: true });
     const progress = progressLine('setup-db');
-    const report = await setupDatabase({
-      admin: target.admin,
-      database: config.database,
-      pool: config.pool,
-      passwords: rolePasswords(target),
-      migrations,
-      onProgress: progress,
-    });
+    const report = await setupTarget(target, migrations, progress);
     progress('');
     if (args.values.json) {
       process.stdout.write(JSON.stringify({ target: config.kind, ...report, migrations: { applied: report.migrations.applied.map((a) => ({ ...a, version: String(a.version), nanos: String(a.nanos) })), alreadyApplied: report.migrations.alreadyApplied } }, null, 2) + '\n');

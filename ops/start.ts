@@ -9,9 +9,9 @@ import { EXIT } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { roleUrls } from '../core/report.ts';
-import { describeSetup, setupDatabase } from '../core/setup.ts';
+import { describeSetup } from '../core/setup.ts';
 import { smokeTest } from '../core/smoke.ts';
-import { adminConnection, openTarget, rolePasswords } from '../core/target.ts';
+import { adminConnection, openTarget, setupTarget } from '../core/target.ts';
 
 await runCommand(
   {
@@ -50,14 +50,7 @@ await runCommand(
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
     }
 
-    const report = await setupDatabase({
-      admin: target.admin,
-      database: config.database,
-      pool: config.pool,
-      passwords: rolePasswords(target),
-      migrations: readMigrations(MIGRATIONS_DIR),
-      onProgress: progress,
-    });
+    const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR), progress);
     progress('smoke test');
     const sql = await connectChecked(adminConnection(target), { max: 1 });
     let smoke;
