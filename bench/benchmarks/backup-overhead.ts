@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../../core/paths.ts';
 import { openTarget } from '../../core/target.ts';
 import { Unavailable, type Benchmark } from '../lib/context.ts';
 import { dropDatabase, provision, runClient, type BenchServer } from '../lib/servers.ts';
-import { formatBytes } from '../lib/stats.ts';
+import { formatBytes, formatMs } from '../lib/stats.ts';
 import { alternate } from '../lib/timing.ts';
 import { phraseInsertSql } from './search.ts';
 import { vocabulary } from '../lib/words.ts';
@@ -225,8 +225,8 @@ export const backupBenchmark: Benchmark = {
     }
     const extra = rec.get('backup_ours').median - rec.get('backup_raw').median;
     rec.note(
-      `Backup: ${b.value?.toFixed(3)}× the bare pg_dump (target ≤ 1.10: ${b.verdict}), ${(extra / 1000).toFixed(2)} s more per backup. Both run PostgreSQL 15's pg_dump as the same least-privilege backup role against the PostgreSQL 15 cluster, since no pg_dump 17 exists here; both fsync the dump. ` +
-        `Ours adds a fixed preflight (${(rec.get('step_preflight').median / 1000).toFixed(2)} s median: a connection, and locating pg_dump by running --version on every candidate binary), and counts every table's rows in pg_dump's own snapshot while the dump runs (${(rec.get('step_counts').median / 1000).toFixed(2)} s alone, competing with pg_dump for the same cores), plus a SHA-256 over the stream and the manifest. The fixed part matters less as the database grows.`,
+      `Backup: ${b.value?.toFixed(2)}× the bare pg_dump (target ≤ 1.10: ${b.verdict}), ${formatMs(extra)} more per backup. Both run PostgreSQL 15's pg_dump as the same least-privilege backup role against the PostgreSQL 15 cluster, since no pg_dump 17 exists here; both fsync the dump. ` +
+        `What ours adds: a preflight (${formatMs(rec.get('step_preflight').median)}: a connection, the server version, and locating pg_dump by running --version on every candidate binary); per-table row counts in pg_dump's own snapshot (${formatMs(rec.get('step_counts').median)} on their own, run while the dump runs and competing with it for two cores); and the dump streamed through the tool, which hashes it with SHA-256 and writes it (a third busy process beside the server and pg_dump), then fsync, rename and the manifest. The last group was not timed apart here. The fixed part weighs less as the database grows.`,
     );
     await dropDatabase(server, DATABASE);
   },

@@ -261,7 +261,7 @@ export const uuidBenchmark: Benchmark = {
       );
       rec.note(
         'Insert time: the portable PL/pgSQL generator costs more per key than the C gen_random_uuid() (see throughput), which eats most of v7\'s index advantage in the DEFAULT-keyed insert; with keys generated beforehand the index cost alone is compared. ' +
-          'At this size both indexes fit in shared_buffers; random keys hurt far more once the index outgrows memory, and the WAL ratio (full-page images after each checkpoint) shows that cost already.',
+          'At this size both indexes fit in shared_buffers; random keys hurt far more once the index outgrows memory. The WAL ratio is the first sign of that cost: random keys dirty pages all over the index, so more full-page images follow each checkpoint.',
       );
     } finally {
       await sql.end({ timeout: 5 });

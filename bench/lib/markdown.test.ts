@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BenchmarkRecorder, type RunResults } from './results.ts';
-import { cell, formatTarget, ratioLines, renderMarkdown, table } from './markdown.ts';
+import { cell, formatParam, formatTarget, ratioLines, renderMarkdown, table } from './markdown.ts';
 
 function sample(): RunResults {
   const uuid = new BenchmarkRecorder('uuid', 'UUIDv7 vs random UUIDs', 'Is v7 smaller?');
@@ -59,6 +59,12 @@ describe('markdown pieces', () => {
   it('escapes pipes inside cells so a table never breaks', () => {
     expect(cell('a|b\nc')).toBe('a\\|b c');
     expect(table(['x'], [['1|2']])).toBe('| x |\n|---|\n| 1\\|2 |');
+  });
+  it('keeps counts whole and measured values short', () => {
+    expect(formatParam(20)).toBe('20');
+    expect(formatParam(1_000_000)).toBe('1,000,000');
+    expect(formatParam(21.74)).toBe('21.7');
+    expect(formatParam('one (#22)')).toBe('one (#22)');
   });
   it('writes targets with mathematical signs', () => {
     expect(formatTarget({ op: '>=', value: 20 })).toBe('≥ 20');

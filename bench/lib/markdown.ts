@@ -19,6 +19,12 @@ export function formatValue(value: number, unit: Unit): string {
   }
 }
 
+/** Counts stay whole numbers (20, 1,000,000); measured values keep three significant digits. */
+export function formatParam(v: number | string): string {
+  if (typeof v === 'string') return v;
+  return Number.isInteger(v) ? v.toLocaleString('en-US') : formatNumber(v);
+}
+
 export function formatTarget(t: Target | undefined): string {
   return t ? `${t.op === '<=' ? '≤' : '≥'} ${t.value}` : '';
 }
@@ -85,7 +91,7 @@ export function renderBenchmark(b: BenchmarkResult, index: number, date: string)
   }
   const params = Object.entries(b.params);
   if (params.length) {
-    out.push(table(['Parameter', 'Value'], params.map(([k, v]) => [k, typeof v === 'number' ? formatNumber(v) : v])), '');
+    out.push(table(['Parameter', 'Value'], params.map(([k, v]) => [k, formatParam(v)])), '');
   }
   if (b.notes.length) out.push(...b.notes.map((n) => `- ${n}`), '');
   return out.join('\n');

@@ -49,7 +49,7 @@ export const SCALES: Record<ScaleName, ScaleConfig> = {
   full: {
     name: 'full',
     reps: 5,
-    queryReps: 11,
+    queryReps: 21,
     uuid: { rows: 1_000_000, batch: 10_000, lookups: 10_000, generated: 1_000_000, appRows: 200_000, appWorkers: 4, appBatch: 10 },
     search: { phrases: 1_000_000, vocabulary: 50_000 },
     checks: { fewTables: 10, manyTables: 1_000 },
