@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BenchmarkRecorder, type RunResults } from './results.ts';
-import { cell, formatParam, formatTarget, ratioLines, renderMarkdown, table } from './markdown.ts';
+import { cell, formatParam, formatTarget, ratioLines, renderMarkdown, table, verdictText } from './markdown.ts';
 
 function sample(): RunResults {
   const uuid = new BenchmarkRecorder('uuid', 'UUIDv7 vs random UUIDs', 'Is v7 smaller?');
@@ -36,13 +36,13 @@ describe('renderMarkdown', () => {
   });
 
   it('summarises each benchmark by its headline ratio and verdict, and names the unmeasured', () => {
-    expect(md).toContain('| 1. UUIDv7 vs random UUIDs | index size v7/v4 | 0.794× | ≤ 0.8 | ✅ confirmed |');
+    expect(md).toContain('| 1. UUIDv7 vs random UUIDs | index size v7/v4 | 0.794× | ≤ 0.8 | ✅ confirmed (borderline) |');
     expect(md).toContain('| 2. Checks scaling | not measured: checks/suite.ts is missing |');
   });
 
   it('gives each benchmark a ratio table with both medians, raw medians and parameters', () => {
     expect(md).toContain('## 1. UUIDv7 vs random UUIDs');
-    expect(md).toContain('| **index size v7/v4** | **0.794×** | ≤ 0.8 | ✅ confirmed | 30.1 MiB | 37.9 MiB |');
+    expect(md).toContain('| **index size v7/v4** | **0.794×** | ≤ 0.8 | ✅ confirmed (borderline) | 30.1 MiB | 37.9 MiB |');
     expect(md).toContain('| insert time v7/v4 | 1.04× |  |  | 9.20 s | 8.87 s |');
     expect(md).toContain('| v7 insert | 9.20 s | 9.00 s – 9.40 s | 5 |');
     expect(md).toContain('| rows per table | 1,000,000 |');
@@ -66,13 +66,18 @@ describe('markdown pieces', () => {
     expect(formatParam(21.74)).toBe('21.7');
     expect(formatParam('one (#22)')).toBe('one (#22)');
   });
+  it('marks verdicts that noise could flip', () => {
+    expect(verdictText({ verdict: 'refuted', value: 92, target: { op: '>=', value: 100 } })).toBe('❌ refuted (borderline)');
+    expect(verdictText({ verdict: 'confirmed', value: 61, target: { op: '>=', value: 20 } })).toBe('✅ confirmed');
+    expect(verdictText({ verdict: 'no target', value: 2, target: undefined })).toBe('');
+  });
   it('writes targets with mathematical signs', () => {
     expect(formatTarget({ op: '>=', value: 20 })).toBe('≥ 20');
     expect(formatTarget(undefined)).toBe('');
   });
   it('prints the headline ratio last, with its verdict', () => {
     const lines = ratioLines(sample().benchmarks[0]!);
-    expect(lines).toEqual(['uuid: insert time v7/v4 = 1.04×', 'uuid: index size v7/v4 = 0.794× (target ≤ 0.8: confirmed)']);
+    expect(lines).toEqual(['uuid: insert time v7/v4 = 1.04×', 'uuid: index size v7/v4 = 0.794× (target ≤ 0.8: confirmed, borderline)']);
     expect(ratioLines(sample().benchmarks[1]!)).toEqual(['checks: not measured: checks/suite.ts is missing']);
   });
 });

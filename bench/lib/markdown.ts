@@ -1,6 +1,6 @@
 import type { BenchmarkResult, Measurement, RatioResult, RunResults, Unit } from './results.ts';
 import { ratiosForPrint } from './results.ts';
-import { formatBytes, formatMs, formatNumber, formatRatio, type Target } from './stats.ts';
+import { borderline, formatBytes, formatMs, formatNumber, formatRatio, type Target } from './stats.ts';
 
 /** BENCHMARKS.md from results.json. Pure: the same results always render the same text. */
 
@@ -39,12 +39,13 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-function verdictText(r: RatioResult): string {
+export function verdictText(r: Pick<RatioResult, 'verdict' | 'value' | 'target'>): string {
+  const edge = borderline(r.value, r.target) ? ' (borderline)' : '';
   switch (r.verdict) {
     case 'confirmed':
-      return '✅ confirmed';
+      return `✅ confirmed${edge}`;
     case 'refuted':
-      return '❌ refuted';
+      return `❌ refuted${edge}`;
     case 'not measured':
       return 'not measured';
     case 'no target':
@@ -125,7 +126,8 @@ export function renderMarkdown(results: RunResults, resultsPath = 'bench/results
     'depend on the machine and are shown only to make the ratios traceable. Each timed step ran at',
     'least five times, the two sides alternating (A B, B A, …) so that drift favours neither; the',
     'tables give the median and the range. The bench starts its own PostgreSQL in a temporary folder',
-    'on a free port and never touches the `npm start` cluster.',
+    'on a free port and never touches the `npm start` cluster. A verdict marked *borderline* lies',
+    'within 10% of its target: on a shared machine another run may well land on the other side.',
     '',
     'Run it yourself: `npm run bench` (full sizes, this report), `npm run bench -- --scale small`',
     '(a quick look in under two minutes, written to bench/out/), `npm run bench -- --help`.',
@@ -142,7 +144,7 @@ export function renderMarkdown(results: RunResults, resultsPath = 'bench/results
 export function ratioLines(b: BenchmarkResult): string[] {
   if (b.status !== 'ok' && b.ratios.length === 0) return [`${b.id}: ${b.status === 'unavailable' ? 'not measured' : 'failed'}: ${b.reason ?? ''}`];
   return ratiosForPrint(b).map((r) => {
-    const target = r.target ? ` (target ${formatTarget(r.target)}: ${r.verdict})` : '';
+    const target = r.target ? ` (target ${formatTarget(r.target)}: ${r.verdict}${borderline(r.value, r.target) ? ', borderline' : ''})` : '';
     return `${b.id}: ${r.label} = ${formatRatio(r.value)}${target}`;
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatMs, formatNumber, formatRatio, median, ratio, summarize, verdict } from './stats.ts';
+import { borderline, formatBytes, formatMs, formatNumber, formatRatio, median, ratio, summarize, verdict } from './stats.ts';
 
 describe('median', () => {
   it('takes the middle sample of an odd count, whatever the order', () => {
@@ -63,5 +63,19 @@ describe('formatting', () => {
     expect(formatMs(4210)).toBe('4.21 s');
     expect(formatRatio(0.7134)).toBe('0.713×');
     expect(formatRatio(undefined)).toBe('n/a');
+  });
+});
+
+describe('borderline', () => {
+  it('flags a verdict within 10% of its target, on either side', () => {
+    expect(borderline(0.79, { op: '<=', value: 0.8 })).toBe(true);
+    expect(borderline(0.86, { op: '<=', value: 0.8 })).toBe(true);
+    expect(borderline(92, { op: '>=', value: 100 })).toBe(true);
+  });
+  it('leaves clear results and ratios without a target alone', () => {
+    expect(borderline(0.6, { op: '<=', value: 0.8 })).toBe(false);
+    expect(borderline(300, { op: '>=', value: 100 })).toBe(false);
+    expect(borderline(1, undefined)).toBe(false);
+    expect(borderline(undefined, { op: '<=', value: 1 })).toBe(false);
   });
 });

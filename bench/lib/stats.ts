@@ -76,3 +76,12 @@ export function formatMs(ms: number): string {
 export function formatRatio(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${formatNumber(value)}×`;
 }
+
+/**
+ * Whether a ratio lies so close to its target (within `margin`, 10% by default) that the
+ * run-to-run noise of a shared machine could flip the verdict.
+ */
+export function borderline(value: number | undefined, target: Target | undefined, margin = 0.1): boolean {
+  if (value === undefined || !target || target.value === 0) return false;
+  return Math.abs(value / target.value - 1) < margin;
+}
