@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,7 @@ import { checksBenchmark } from './benchmarks/checks-scaling.ts';
 import { backupBenchmark } from './benchmarks/backup-overhead.ts';
 import { Unavailable, type Benchmark, type BenchContext } from './lib/context.ts';
 import { ratioLines, renderMarkdown } from './lib/markdown.ts';
-import { BENCHMARK_IDS, BenchmarkRecorder, type BenchmarkId, type RunResults } from './lib/results.ts';
+import { BENCHMARK_IDS, BenchmarkRecorder, parseResults, type BenchmarkId, type RunResults } from './lib/results.ts';
 import { parseScale, SCALE_NAMES } from './lib/scale.ts';
 import { PG15_BIN, startServer, type BenchServer } from './lib/servers.ts';
 
@@ -45,6 +45,22 @@ function ensureWritable(file: string): void {
   } catch {
     throw new UserError(`cannot write ${file}`, 'choose a writable path with --results/--markdown');
   }
+}
+
+/** Rewrites the report from results already measured, e.g. after the report's layout changed. */
+function renderOnly(results: string | undefined, markdown: string | undefined): number {
+  const resultsFile = path.resolve(results ?? COMMITTED_RESULTS);
+  const markdownFile = path.resolve(markdown ?? (results ? resultsFile.replace(/\.json$/, '') + '.md' : COMMITTED_MARKDOWN));
+  let text: string;
+  try {
+    text = readFileSync(resultsFile, 'utf8');
+  } catch {
+    throw new UserError(`cannot read ${resultsFile}`, 'run the benchmarks first (npm run bench) or pass --results FILE');
+  }
+  ensureWritable(markdownFile);
+  writeFileSync(markdownFile, renderMarkdown(parseResults(text, resultsFile), path.relative(path.dirname(markdownFile), resultsFile) || resultsFile));
+  process.stdout.write(`bench: wrote ${path.relative(process.cwd(), markdownFile) || markdownFile} from ${path.relative(process.cwd(), resultsFile) || resultsFile}\n`);
+  return EXIT.ok;
 }
 
 /** Servers start on first use and are stopped once, whatever happens. */
@@ -81,6 +97,7 @@ await runCommand(
       markdown: { type: 'string', description: 'where to write the Markdown report', valueName: 'FILE' },
       json: { type: 'boolean', description: 'print the results JSON instead of text' },
       'keep-state': { type: 'boolean', description: 'keep the temporary clusters and dumps for inspection (their folder is printed)' },
+      'render-only': { type: 'boolean', description: 'measure nothing: rewrite the Markdown report from an existing results file (--results, default bench/results.json)' },
     },
     details: [
       'A complete full-scale run writes bench/results.json and BENCHMARKS.md; a smaller scale or a',
@@ -93,6 +110,7 @@ await runCommand(
     ].join('\n'),
   },
   async (args) => {
+    if (args.values['render-only']) return renderOnly(args.values.results as string | undefined, args.values.markdown as string | undefined);
     const scale = parseScale(args.values.scale as string | undefined ?? 'full');
     const only = parseOnly(args.values.only as string | undefined);
     const complete = scale.name === 'full' && only.length === BENCHMARK_IDS.length;

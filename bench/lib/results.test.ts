@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BenchmarkRecorder, ratiosForPrint } from './results.ts';
+import { BenchmarkRecorder, parseResults, ratiosForPrint } from './results.ts';
 
 describe('BenchmarkRecorder', () => {
   it('computes a ratio as median over median, traceable to both measurements', () => {
@@ -32,5 +32,17 @@ describe('BenchmarkRecorder', () => {
     rec.ratio('h', 'headline', 'a', 'a', { headline: true });
     rec.ratio('o', 'other', 'a', 'a');
     expect(ratiosForPrint(rec.result).map((r) => r.key)).toEqual(['o', 'h']);
+  });
+});
+
+describe('parseResults', () => {
+  const good = { tool: 'pgkit bench', scale: 'full', startedAt: 'x', finishedAt: 'y', durationMs: 1, machine: {}, benchmarks: [new BenchmarkRecorder('uuid', 't', 'q').result] };
+  it('reads back what a run wrote', () => {
+    expect(parseResults(JSON.stringify(good), 'r.json').benchmarks[0]!.id).toBe('uuid');
+  });
+  it('refuses broken JSON and foreign documents with the file named', () => {
+    expect(() => parseResults('{', 'r.json')).toThrow(/r.json is not valid JSON/);
+    expect(() => parseResults('{"tool":"other"}', 'r.json')).toThrow(/not a pgkit bench results file/);
+    expect(() => parseResults(JSON.stringify({ ...good, benchmarks: [{ id: 'uuid' }] }), 'r.json')).toThrow(/not a pgkit bench results file/);
   });
 });

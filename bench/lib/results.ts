@@ -1,3 +1,4 @@
+import { UserError } from '../../core/errors.ts';
 import { median, ratio, summarize, verdict, type Target, type Verdict } from './stats.ts';
 
 /**
@@ -118,4 +119,26 @@ export class BenchmarkRecorder {
 /** The ratios in print order: the headline last, as the issue asks. */
 export function ratiosForPrint(b: BenchmarkResult): RatioResult[] {
   return [...b.ratios.filter((r) => !r.headline), ...b.ratios.filter((r) => r.headline)];
+}
+
+/** Reads a results file back, refusing anything that is not one (a report is never rendered from half a file). */
+export function parseResults(text: string, where: string): RunResults {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new UserError(`${where} is not valid JSON`, 'run the benchmarks again to rewrite it');
+  }
+  const r = doc as Partial<RunResults> | null;
+  const ok =
+    r !== null &&
+    typeof r === 'object' &&
+    r.tool === 'pgkit bench' &&
+    typeof r.scale === 'string' &&
+    typeof r.startedAt === 'string' &&
+    typeof r.machine === 'object' &&
+    Array.isArray(r.benchmarks) &&
+    r.benchmarks.every((b) => b && typeof b.id === 'string' && Array.isArray(b.measurements) && Array.isArray(b.ratios) && Array.isArray(b.notes));
+  if (!ok) throw new UserError(`${where} is not a pgkit bench results file`, 'pass the results.json a bench run wrote');
+  return r as RunResults;
 }

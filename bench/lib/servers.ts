@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LocalCluster } from '../../core/local/cluster.ts';
+import { freePort } from '../../core/local/ports.ts';
+import { libpqEnv } from '../../core/pgtools/invoke.ts';
 import { connect, connectChecked, ident, type Sql } from '../../core/db/connect.ts';
 import type { ConnectionSettings } from '../../core/db/url.ts';
 import { LOGIN_ROLES, roleNames, type LoginRole, type RoleNames } from '../../core/config/names.ts';
@@ -25,18 +26,6 @@ export interface BenchServer {
   major: number;
   binDir: string;
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startServer(stateDir: string, label: string, binDir?: string): Promise<BenchServer> {
@@ -105,16 +94,7 @@ export async function runClient(file: string, args: string[], settings: Connecti
     const { stdout } = await run(file, args, {
       encoding: 'utf8',
       maxBuffer: 64 << 20,
-      env: {
-        ...process.env,
-        PGHOST: settings.host,
-        PGPORT: String(settings.port),
-        PGUSER: settings.user,
-        PGPASSWORD: settings.password ?? '',
-        PGDATABASE: settings.database,
-        PGSSLMODE: settings.ssl === 'verify-full' ? 'verify-full' : settings.ssl,
-        PGCONNECT_TIMEOUT: '10',
-      },
+      env: { ...process.env, ...libpqEnv(settings, 'pgkit bench') },
     });
     return stdout;
   } catch (e) {

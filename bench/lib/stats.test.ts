@@ -76,6 +76,7 @@ describe('borderline', () => {
     expect(borderline(0.6, { op: '<=', value: 0.8 })).toBe(false);
     expect(borderline(300, { op: '>=', value: 100 })).toBe(false);
     expect(borderline(1, undefined)).toBe(false);
+    expect(borderline(1, { op: '<=', value: 1 })).toBe(false);
     expect(borderline(undefined, { op: '<=', value: 1 })).toBe(false);
   });
 });

@@ -82,6 +82,7 @@ export function formatRatio(value: number | undefined): string {
  * run-to-run noise of a shared machine could flip the verdict.
  */
 export function borderline(value: number | undefined, target: Target | undefined, margin = 0.1): boolean {
-  if (value === undefined || !target || target.value === 0) return false;
+  // Exactly on target is a deterministic result (equal query counts), not noise.
+  if (value === undefined || !target || target.value === 0 || value === target.value) return false;
   return Math.abs(value / target.value - 1) < margin;
 }
