@@ -3,7 +3,7 @@ import type { Benchmark } from '../lib/context.ts';
 import { indexesUsed, planRoot } from '../lib/plan.ts';
 import { dropDatabase, provision } from '../lib/servers.ts';
 import { alternate } from '../lib/timing.ts';
-import { formatBytes } from '../lib/stats.ts';
+import { formatBytes, formatRatio } from '../lib/stats.ts';
 
 /**
  * UUIDv7 against random (v4) UUIDs as primary keys: the design record's "time-ordered for
@@ -255,8 +255,8 @@ export const uuidBenchmark: Benchmark = {
       const appSize = rec.result.ratios.find((r) => r.key === 'app_pkey')!;
       rec.note(
         `Index size: built row by row, a v7 index grows only at its right edge, where B-tree splits leave pages 90% full; random v4 keys split pages all over the index, which settle about 70% full. ` +
-          `So v7/v4 = ${headline.value?.toFixed(2)} after batched inserts (target ≤ 0.8: ${headline.verdict}) and ${appSize.value?.toFixed(2)} after app-like interleaved inserts (${appSize.verdict}). ` +
-          `Built in one sorted pass (REINDEX, pg_restore, CREATE INDEX after a load) both are packed alike: ${sorted.value?.toFixed(2)}. ` +
+          `So v7/v4 = ${formatRatio(headline.value)} after batched inserts (target ≤ 0.8: ${headline.verdict}) and ${formatRatio(appSize.value)} after app-like interleaved inserts (${appSize.verdict}). ` +
+          `Built in one sorted pass (REINDEX, pg_restore, CREATE INDEX after a load) both are packed alike: ${formatRatio(sorted.value)}. ` +
           `So the advantage is real for a table that grows by inserts (${formatBytes(rec.get('pkey_v7').median)} vs ${formatBytes(rec.get('pkey_v4').median)} here) and disappears after a rebuild.`,
       );
       rec.note(
