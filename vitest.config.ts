@@ -7,6 +7,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default', ['json', { outputFile: '.pgkit/test-results.json' }]],
+    reporters: ['default', ['json', { outputFile: '.pgsteward/test-results.json' }]],
   },
 });

@@ -15,7 +15,7 @@ const run = promisify(execFile);
  * report), not the numbers: at this size the ratios mean nothing.
  */
 describe('npm run bench -- --scale tiny', () => {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'pgkit-bench-test-'));
+  const out = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-bench-test-'));
   const resultsFile = path.join(out, 'results.json');
   const markdownFile = path.join(out, 'BENCHMARKS.md');
   const committed = path.join(REPO_ROOT, 'BENCHMARKS.md');

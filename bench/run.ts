@@ -123,7 +123,7 @@ await runCommand(
       if (!json) process.stdout.write(line + '\n');
     };
 
-    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-bench-'));
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-bench-'));
     const servers = serverPool(stateDir);
     let interrupted = false;
     const onSignal = () => {
@@ -141,7 +141,7 @@ await runCommand(
     const startedAt = new Date();
     const t0 = performance.now();
     const results: RunResults = {
-      tool: 'pgkit bench',
+      tool: 'pgsteward bench',
       scale: scale.name,
       startedAt: startedAt.toISOString(),
       finishedAt: '',
@@ -169,7 +169,7 @@ await runCommand(
         } catch (e) {
           rec.result.status = e instanceof Unavailable ? 'unavailable' : 'failed';
           rec.result.reason = scrub(isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!);
-          if (process.env.PGKIT_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
+          if (process.env.PGSTEWARD_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
         }
         rec.result.durationMs = Math.round(performance.now() - b0);
         if (rec.result.status === 'failed') process.stderr.write(`${paint.red('error')}: bench ${bench.id}: ${rec.result.reason}\n`);

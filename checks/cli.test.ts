@@ -32,7 +32,7 @@ describe('checks CLI', () => {
   });
 
   it('exits 1 on findings, with the documented --json shape and a JUnit file', async () => {
-    const junit = path.join(mkdtempSync(path.join(os.tmpdir(), 'pgkit-junit-')), 'reports', 'checks.xml');
+    const junit = path.join(mkdtempSync(path.join(os.tmpdir(), 'pgsteward-junit-')), 'reports', 'checks.xml');
     const r = await cli(['--url', secretUrl(fkFixture), '--only', 'invalid-indexes,foreign-key-indexes', '--json', '--junit', junit]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);

@@ -134,9 +134,9 @@ export function projectExpectations(env: NodeJS.ProcessEnv = process.env): Expec
       ],
     },
     probeRows: {
-      'public.users': { email: 'pgkit-probe@example.test', slug: 'pgkit-probe' },
-      'public.roles': { name: 'pgkit-probe' },
-      'public.phrases': { text: 'pgkit probe phrase' },
+      'public.users': { email: 'pgsteward-probe@example.test', slug: 'pgsteward-probe' },
+      'public.roles': { name: 'pgsteward-probe' },
+      'public.phrases': { text: 'pgsteward probe phrase' },
     },
     roles: undefined,
     pool: parsePoolBudget(env),

@@ -109,7 +109,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
   let queries = 0;
   const sql = await connectChecked(opts.connection, {
     max: 1,
-    applicationName: 'pgkit checks',
+    applicationName: 'pgsteward checks',
     onQuery: () => queries++,
     // Nothing but the probes' own READ WRITE transactions can write; nothing waits long on a lock.
     parameters: { default_transaction_read_only: 'on', lock_timeout: '5s', statement_timeout: '120s', idle_in_transaction_session_timeout: '300s' },

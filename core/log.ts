@@ -11,7 +11,7 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Force JSON or pretty output; default: pretty on a TTY, JSON lines otherwise. */
   pretty?: boolean;
-  /** Default PGKIT_LOG_LEVEL, else `info`. */
+  /** Default PGSTEWARD_LOG_LEVEL, else `info`. */
   level?: string;
 }
 
@@ -40,7 +40,7 @@ export const REDACT_PATHS = [
 export const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function levelFrom(env: NodeJS.ProcessEnv, given: string | undefined): string {
-  const v = (given ?? env.PGKIT_LOG_LEVEL ?? 'info').toLowerCase();
+  const v = (given ?? env.PGSTEWARD_LOG_LEVEL ?? 'info').toLowerCase();
   return (LEVELS as readonly string[]).includes(v) ? v : 'info';
 }
 
@@ -74,12 +74,12 @@ export function createLogger(opts: LoggerOptions): Logger {
   );
 }
 
-/** Errors as one line of message and code: no stack traces in logs either (PGKIT_DEBUG adds them). */
+/** Errors as one line of message and code: no stack traces in logs either (PGSTEWARD_DEBUG adds them). */
 function errorSerializer(e: unknown): Record<string, unknown> {
   const err = e as { message?: string; code?: string; name?: string; stack?: string; line?: string };
   const out: Record<string, unknown> = { message: scrub(err?.line ?? err?.message ?? String(e)).split('\n')[0] };
   if (err?.code) out.code = err.code;
-  if (process.env.PGKIT_DEBUG && err?.stack) out.stack = scrub(err.stack);
+  if (process.env.PGSTEWARD_DEBUG && err?.stack) out.stack = scrub(err.stack);
   return out;
 }
 

@@ -60,7 +60,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   const verifiers: Partial<Record<LoginRole, string>> = {};
   for (const [role, pw] of Object.entries(input.passwords) as [LoginRole, string][]) verifiers[role] = scramVerifier(pw);
 
-  const maint = await connectChecked(input.admin, { max: 1, applicationName: 'pgkit setup' });
+  const maint = await connectChecked(input.admin, { max: 1, applicationName: 'pgsteward setup' });
   let databaseCreated = false;
   let rolesCreated: string[] = [];
   let serverVersion = '';
@@ -84,7 +84,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
     await maint.end({ timeout: 5 });
   }
 
-  const adminDb = await connectChecked({ ...input.admin, database: input.database }, { max: 1, applicationName: 'pgkit setup' });
+  const adminDb = await connectChecked({ ...input.admin, database: input.database }, { max: 1, applicationName: 'pgsteward setup' });
   try {
     progress('schema privileges');
     await execAll(adminDb, schemaStatements(roles));
@@ -101,7 +101,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   const asMigrator = input.passwords.migrator !== undefined;
   const migrator = await connectChecked(
     asMigrator ? { ...input.admin, database: input.database, user: roles.migrator, password: input.passwords.migrator } : { ...input.admin, database: input.database },
-    { max: 1, applicationName: 'pgkit migrate' },
+    { max: 1, applicationName: 'pgsteward migrate' },
   );
   let migrations: MigrateResult;
   try {
@@ -111,7 +111,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
     await migrator.end({ timeout: 5 });
   }
 
-  const grants = await connectChecked({ ...input.admin, database: input.database }, { max: 1, applicationName: 'pgkit setup' });
+  const grants = await connectChecked({ ...input.admin, database: input.database }, { max: 1, applicationName: 'pgsteward setup' });
   try {
     progress('object grants');
     await execAll(grants, objectGrantStatements(roles));
@@ -124,7 +124,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
 /** Drops and recreates the database's schema; the caller has confirmed and taken a backup. */
 export async function dropSchema(admin: ConnectionSettings, database: string, schema = 'public'): Promise<void> {
   const roles = roleNames(database);
-  const sql = await connectChecked({ ...admin, database }, { max: 1, applicationName: 'pgkit reset' });
+  const sql = await connectChecked({ ...admin, database }, { max: 1, applicationName: 'pgsteward reset' });
   try {
     const others = await sql`select count(*)::int as n from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
     if ((others[0]?.n as number) > 0) {

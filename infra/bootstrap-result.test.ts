@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeContainerExit, judgeLambdaResult, logTail } from './bootstrap-result.ts';
 
-const urn = 'urn:pulumi:dev::pgkit::pgkit:dev:DatabaseBootstrap$docker:index/container:Container::bootstrap-run';
+const urn = 'urn:pulumi:dev::pgsteward::pgsteward:dev:DatabaseBootstrap$docker:index/container:Container::bootstrap-run';
 
 describe('bootstrap verdicts', () => {
   it('accepts exit code 0 only', () => {

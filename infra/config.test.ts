@@ -13,7 +13,7 @@ const fail = (raw: Record<string, string>, stack = 'dev'): string => {
 
 describe('stack config', () => {
   it('gives the dev stack the design record defaults, with the forward off', () => {
-    const c = parseStackConfig({ 'pgkit:target': 'dev' }, 'anything');
+    const c = parseStackConfig({ 'pgsteward:target': 'dev' }, 'anything');
     expect(c).toMatchObject({
       target: 'dev',
       database: 'app',
@@ -27,71 +27,71 @@ describe('stack config', () => {
   it('takes the target from a stack named dev or prod', () => {
     expect(parseStackConfig({}, 'dev').target).toBe('dev');
     expect(parseStackConfig({}, 'prod').target).toBe('prod');
-    expect(fail({}, 'staging')).toMatch(/pgkit:target is not set.*pulumi config set pgkit:target dev/);
+    expect(fail({}, 'staging')).toMatch(/pgsteward:target is not set.*pulumi config set pgsteward:target dev/);
   });
 
   it('gives prod safe defaults: deletion protection, backups, two AZs, no replicas', () => {
-    const c = parseStackConfig({ 'pgkit:target': 'prod' }, 'prod');
+    const c = parseStackConfig({ 'pgsteward:target': 'prod' }, 'prod');
     expect(c).toMatchObject({ target: 'prod', deletionProtection: true, backupRetentionDays: 7, azCount: 2, readReplicas: 0, multiAz: false, performanceInsights: true, ssmBastion: false });
   });
 
   it('parses typed values from Pulumi strings', () => {
-    const c = parseStackConfig({ 'pgkit:forward': 'true', 'pgkit:forwardPort': '6543', 'pgkit:poolMax': '20', 'pgkit:appInstances': '3', 'pgkit:database': 'shop' }, 'dev');
+    const c = parseStackConfig({ 'pgsteward:forward': 'true', 'pgsteward:forwardPort': '6543', 'pgsteward:poolMax': '20', 'pgsteward:appInstances': '3', 'pgsteward:database': 'shop' }, 'dev');
     expect(c.target === 'dev' && c.forward).toEqual({ enabled: true, port: 6543 });
     expect(c.pool).toEqual({ max: 20, min: 2, instances: 3 });
     expect(c.database).toBe('shop');
   });
 
   it('names the key, the problem and the fixing command for a bad value', () => {
-    expect(fail({ 'pgkit:forwardPort': 'abc', 'pgkit:forward': 'true' })).toBe(
-      'invalid stack config: pgkit:forwardPort must be a whole number from 1024 to 65535, got "abc"; run pulumi config set pgkit:forwardPort 15432',
+    expect(fail({ 'pgsteward:forwardPort': 'abc', 'pgsteward:forward': 'true' })).toBe(
+      'invalid stack config: pgsteward:forwardPort must be a whole number from 1024 to 65535, got "abc"; run pulumi config set pgsteward:forwardPort 15432',
     );
-    expect(fail({ 'pgkit:forward': 'yes' })).toMatch(/pgkit:forward must be true or false, got "yes"/);
-    expect(fail({ 'pgkit:database': 'Bad-Name' })).toMatch(/pgkit:database must be 1-48 lower-case/);
+    expect(fail({ 'pgsteward:forward': 'yes' })).toMatch(/pgsteward:forward must be true or false, got "yes"/);
+    expect(fail({ 'pgsteward:database': 'Bad-Name' })).toMatch(/pgsteward:database must be 1-48 lower-case/);
   });
 
   it('reports every problem at once', () => {
-    const msg = fail({ 'pgkit:memoryMb': '12', 'pgkit:poolMin': '50' });
+    const msg = fail({ 'pgsteward:memoryMb': '12', 'pgsteward:poolMin': '50' });
     expect(msg).toMatch(/^2 problems in stack config: /);
-    expect(msg).toContain('pgkit:memoryMb');
-    expect(msg).toContain('pgkit:poolMin (50) is larger than pgkit:poolMax (10)');
+    expect(msg).toContain('pgsteward:memoryMb');
+    expect(msg).toContain('pgsteward:poolMin (50) is larger than pgsteward:poolMax (10)');
   });
 
   it('refuses unknown keys and suggests the closest one', () => {
-    expect(fail({ 'pgkit:fowardPort': '1' })).toMatch(/unknown setting pgkit:fowardPort; did you mean pgkit:forwardPort\?/);
+    expect(fail({ 'pgsteward:fowardPort': '1' })).toMatch(/unknown setting pgsteward:fowardPort; did you mean pgsteward:forwardPort\?/);
     // Other namespaces (aws:region, docker:host) belong to their providers.
-    expect(parseStackConfig({ 'aws:region': 'eu-west-1', 'pgkit:target': 'prod' }, 'x').target).toBe('prod');
+    expect(parseStackConfig({ 'aws:region': 'eu-west-1', 'pgsteward:target': 'prod' }, 'x').target).toBe('prod');
   });
 
   it('refuses keys that belong to the other target', () => {
-    expect(fail({ 'pgkit:multiAz': 'true' }, 'dev')).toMatch(/pgkit:multiAz applies to the prod target only/);
-    expect(fail({ 'pgkit:forward': 'true' }, 'prod')).toMatch(/pgkit:forward applies to the dev target only/);
+    expect(fail({ 'pgsteward:multiAz': 'true' }, 'dev')).toMatch(/pgsteward:multiAz applies to the prod target only/);
+    expect(fail({ 'pgsteward:forward': 'true' }, 'prod')).toMatch(/pgsteward:forward applies to the dev target only/);
   });
 
   it('only accepts PostgreSQL 17 base images, optionally pinned by digest', () => {
     const digest = `postgres:17.6-bookworm@sha256:${'a'.repeat(64)}`;
-    expect((parseStackConfig({ 'pgkit:postgresBaseImage': digest }, 'dev') as { postgresBaseImage: string }).postgresBaseImage).toBe(digest);
-    expect(fail({ 'pgkit:postgresBaseImage': 'postgres:16' })).toMatch(/postgresBaseImage must be a postgres:17 tag/);
+    expect((parseStackConfig({ 'pgsteward:postgresBaseImage': digest }, 'dev') as { postgresBaseImage: string }).postgresBaseImage).toBe(digest);
+    expect(fail({ 'pgsteward:postgresBaseImage': 'postgres:16' })).toMatch(/postgresBaseImage must be a postgres:17 tag/);
   });
 
   it('checks values against each other', () => {
-    expect(fail({ 'pgkit:shmSizeMb': '1024', 'pgkit:memoryMb': '512' })).toMatch(/shmSizeMb \(1024\) must be below pgkit:memoryMb \(512\)/);
-    expect(fail({ 'pgkit:forwardPort': '6000' })).toMatch(/forwardPort is set but pgkit:forward is off/);
-    expect(fail({ 'pgkit:allocatedStorageGb': '200', 'pgkit:maxAllocatedStorageGb': '100' }, 'prod')).toMatch(/maxAllocatedStorageGb \(100\) is below/);
-    expect(fail({ 'pgkit:masterUsername': 'postgres' }, 'prod')).toMatch(/masterUsername "postgres" is reserved/);
-    expect(fail({ 'pgkit:masterUsername': 'app_owner' }, 'prod')).toMatch(/collides with the database's roles/);
+    expect(fail({ 'pgsteward:shmSizeMb': '1024', 'pgsteward:memoryMb': '512' })).toMatch(/shmSizeMb \(1024\) must be below pgsteward:memoryMb \(512\)/);
+    expect(fail({ 'pgsteward:forwardPort': '6000' })).toMatch(/forwardPort is set but pgsteward:forward is off/);
+    expect(fail({ 'pgsteward:allocatedStorageGb': '200', 'pgsteward:maxAllocatedStorageGb': '100' }, 'prod')).toMatch(/maxAllocatedStorageGb \(100\) is below/);
+    expect(fail({ 'pgsteward:masterUsername': 'postgres' }, 'prod')).toMatch(/masterUsername "postgres" is reserved/);
+    expect(fail({ 'pgsteward:masterUsername': 'app_owner' }, 'prod')).toMatch(/collides with the database's roles/);
   });
 
   it('keeps RDS limits: retention 1-35 days, Performance Insights retention 7 or whole months', () => {
-    expect(fail({ 'pgkit:backupRetentionDays': '0' }, 'prod')).toMatch(/backupRetentionDays must be a whole number from 1 to 35/);
-    expect(fail({ 'pgkit:performanceInsightsRetentionDays': '30' }, 'prod')).toMatch(/performanceInsightsRetentionDays must be 7, or a multiple of 31/);
-    expect(parseStackConfig({ 'pgkit:performanceInsightsRetentionDays': '62' }, 'prod')).toMatchObject({ performanceInsightsRetentionDays: 62 });
+    expect(fail({ 'pgsteward:backupRetentionDays': '0' }, 'prod')).toMatch(/backupRetentionDays must be a whole number from 1 to 35/);
+    expect(fail({ 'pgsteward:performanceInsightsRetentionDays': '30' }, 'prod')).toMatch(/performanceInsightsRetentionDays must be 7, or a multiple of 31/);
+    expect(parseStackConfig({ 'pgsteward:performanceInsightsRetentionDays': '62' }, 'prod')).toMatchObject({ performanceInsightsRetentionDays: 62 });
   });
 
   it('documents every key it accepts', async () => {
     const { readFileSync } = await import('node:fs');
     const docs = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const missing = CONFIG_KEYS.filter((k) => !docs.includes(`pgkit:${k}`));
+    const missing = CONFIG_KEYS.filter((k) => !docs.includes(`pgsteward:${k}`));
     expect(missing).toEqual([]);
   });
 });

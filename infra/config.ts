@@ -8,13 +8,13 @@ import { DEFAULT_DEV_PORT, type PoolBudget } from '../core/config/target.ts';
  * is tested directly and a bad value fails the preview with one clear line.
  */
 
-/** Pulumi config keys of this project are `pgkit:<key>` (the project name in Pulumi.yaml). */
-export const CONFIG_NAMESPACE = 'pgkit';
+/** Pulumi config keys of this project are `pgsteward:<key>` (the project name in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = 'pgsteward';
 
 export const STACK_TARGETS = ['dev', 'prod'] as const;
 export type StackTarget = (typeof STACK_TARGETS)[number];
 
-/** The pinned base image for the dev server; `pgkit:postgresBaseImage` may add a digest. */
+/** The pinned base image for the dev server; `pgsteward:postgresBaseImage` may add a digest. */
 export const DEFAULT_POSTGRES_BASE_IMAGE = 'postgres:17.6-bookworm';
 
 export interface CommonConfig {
@@ -97,7 +97,7 @@ function pattern(re: RegExp, expect: string): Pick<KeySpec<string>, 'expect' | '
 /** RFC 1918 IPv4 CIDR from /16 to /24. */
 const CIDR = /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(1[6-9]|2[0-4])$/;
 
-// Every key the program understands. Anything else under `pgkit:` is a typo and fails early.
+// Every key the program understands. Anything else under `pgsteward:` is a typo and fails early.
 const KEYS = {
   target: { scope: 'all', example: 'dev', expect: 'dev or prod', parse: (r: string) => ((STACK_TARGETS as readonly string[]).includes(r) ? (r as StackTarget) : undefined) },
   database: { scope: 'all', example: 'app', ...pattern(NAME_PATTERN, '1-48 lower-case letters, digits or underscores, not starting with a digit') },
@@ -140,7 +140,7 @@ const KEYS = {
       return Number.isInteger(n) && (n === 7 || (n % 31 === 0 && n >= 31 && n <= 744)) ? n : undefined;
     },
   },
-  masterUsername: { scope: 'prod', example: 'pgkit_admin', ...pattern(/^[a-z][a-z0-9_]{0,15}$/, '1-16 lower-case letters, digits or underscores, starting with a letter') },
+  masterUsername: { scope: 'prod', example: 'pgsteward_admin', ...pattern(/^[a-z][a-z0-9_]{0,15}$/, '1-16 lower-case letters, digits or underscores, starting with a letter') },
   bootstrapTimeoutSeconds: { scope: 'prod', example: '300', ...int(30, 900) },
   logRetentionDays: {
     scope: 'prod',
@@ -267,7 +267,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       deletionProtection: get('deletionProtection', true),
       performanceInsights: get('performanceInsights', true),
       performanceInsightsRetentionDays: get('performanceInsightsRetentionDays', 7),
-      masterUsername: get('masterUsername', 'pgkit_admin'),
+      masterUsername: get('masterUsername', 'pgsteward_admin'),
       bootstrapTimeoutSeconds: get('bootstrapTimeoutSeconds', 300),
       logRetentionDays: get('logRetentionDays', 30),
       secretRecoveryDays: get('secretRecoveryDays', 7),
@@ -277,7 +277,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       problems.push(`${prefix}maxAllocatedStorageGb (${prod.maxAllocatedStorageGb}) is below ${prefix}allocatedStorageGb (${prod.allocatedStorageGb}); raise maxAllocatedStorageGb`);
     }
     if (['postgres', 'rdsadmin', 'admin'].includes(prod.masterUsername) || prod.masterUsername.startsWith('pg_') || prod.masterUsername.startsWith(`${common.database}_`)) {
-      problems.push(`${prefix}masterUsername "${prod.masterUsername}" is reserved or collides with the database's roles; run pulumi config set ${prefix}masterUsername pgkit_admin`);
+      problems.push(`${prefix}masterUsername "${prod.masterUsername}" is reserved or collides with the database's roles; run pulumi config set ${prefix}masterUsername pgsteward_admin`);
     }
     config = prod;
   }

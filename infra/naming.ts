@@ -86,12 +86,12 @@ export function prodNames(prefix: string): ProdNames {
 
 /** The tag keys every AWS resource carries; policies and cost reports key on them. */
 export const TAG = {
-  project: 'pgkit:project',
-  stack: 'pgkit:stack',
-  target: 'pgkit:target',
-  database: 'pgkit:database',
-  component: 'pgkit:component',
-  tier: 'pgkit:tier',
+  project: 'pgsteward:project',
+  stack: 'pgsteward:stack',
+  target: 'pgsteward:target',
+  database: 'pgsteward:database',
+  component: 'pgsteward:component',
+  tier: 'pgsteward:tier',
 } as const;
 
 export interface TagContext {
@@ -115,13 +115,13 @@ export function stackTags(ctx: TagContext, component: string, extra: Record<stri
 
 /** Docker label keys (reverse-DNS, as Docker recommends). */
 export const LABEL = {
-  project: 'io.pgkit.project',
-  stack: 'io.pgkit.stack',
-  database: 'io.pgkit.database',
-  component: 'io.pgkit.component',
+  project: 'io.pgsteward.project',
+  stack: 'io.pgsteward.stack',
+  database: 'io.pgsteward.database',
+  component: 'io.pgsteward.component',
   /** What a network or container is for; the policy pack keys on it. */
-  purpose: 'io.pgkit.purpose',
-  setupKey: 'io.pgkit.setup-key',
+  purpose: 'io.pgsteward.purpose',
+  setupKey: 'io.pgsteward.setup-key',
 } as const;
 
 export const PURPOSE = {

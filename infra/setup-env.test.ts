@@ -11,7 +11,7 @@ describe('setup-db environment', () => {
       target: 'dev',
       database: 'shop',
       pool: { max: 12, min: 3, instances: 2 },
-      admin: { host: 'pgkit-dev-postgres', port: 5432, database: 'postgres', user: 'postgres', password: 'Sup3r', ssl: 'disable' },
+      admin: { host: 'pgsteward-dev-postgres', port: 5432, database: 'postgres', user: 'postgres', password: 'Sup3r', ssl: 'disable' },
       passwords,
     });
     // Through the same parser `node --env-file` uses, then through core.
@@ -20,7 +20,7 @@ describe('setup-db environment', () => {
     expect(t.kind).toBe('dev');
     expect(t.database).toBe('shop');
     expect(t.pool).toEqual({ max: 12, min: 3, instances: 2 });
-    expect(t.admin).toEqual({ host: 'pgkit-dev-postgres', port: 5432, database: 'postgres', user: 'postgres', password: 'Sup3r', ssl: 'disable' });
+    expect(t.admin).toEqual({ host: 'pgsteward-dev-postgres', port: 5432, database: 'postgres', user: 'postgres', password: 'Sup3r', ssl: 'disable' });
     expect(t.rolePasswords).toEqual(passwords);
   });
 

@@ -22,11 +22,11 @@ export interface SetupEnvInput {
  * its configuration: it reads them from the Secrets Manager ARNs named here.
  */
 export const LAMBDA_ENV = {
-  host: 'PGKIT_DB_HOST',
-  port: 'PGKIT_DB_PORT',
-  sslmode: 'PGKIT_DB_SSLMODE',
-  masterSecretArn: 'PGKIT_MASTER_SECRET_ARN',
-  roleSecretArns: 'PGKIT_ROLE_SECRET_ARNS',
+  host: 'PGSTEWARD_DB_HOST',
+  port: 'PGSTEWARD_DB_PORT',
+  sslmode: 'PGSTEWARD_DB_SSLMODE',
+  masterSecretArn: 'PGSTEWARD_MASTER_SECRET_ARN',
+  roleSecretArns: 'PGSTEWARD_ROLE_SECRET_ARNS',
 } as const;
 
 export function rolePasswordVar(role: LoginRole): string {

@@ -7,7 +7,7 @@ import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { roleDefinitionSql, setupKey } from './setup-key.ts';
 
 const pool = { max: 10, min: 2, instances: 1 };
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgkit-setup-key-'));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-setup-key-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function copyMigrations(name: string): string {

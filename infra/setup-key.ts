@@ -27,7 +27,7 @@ export interface SetupKeyInput {
 }
 
 /** Bump when the key's layout changes, so old and new keys never collide. */
-const LAYOUT = 'pgkit-setup-key/1';
+const LAYOUT = 'pgsteward-setup-key/1';
 
 /** The role model as SQL text, without passwords (verifiers are salted, so they would change the key every run). */
 export function roleDefinitionSql(database: string, pool: PoolBudget): string[] {

@@ -72,7 +72,7 @@ describe('backup-db command', () => {
   it('against PostgreSQL 17 with only pg_dump 15: exit 2, one clear line, nothing written, no password', async () => {
     const db = await provisionDatabase('cli17');
     const url = secretUrl(pgAdmin());
-    const r = await runCli('ops/backup-db.ts', ['--target', 'dev', '--url', url, '--database', db.database], { PGKIT_HOME: pg15().stateDir, DB_BACKUP_PASSWORD: db.passwords.backup });
+    const r = await runCli('ops/backup-db.ts', ['--target', 'dev', '--url', url, '--database', db.database], { PGSTEWARD_HOME: pg15().stateDir, DB_BACKUP_PASSWORD: db.passwords.backup });
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toBe(true);
     expect(r.stderr).toMatch(/^error: pg_dump 15\.\d+ cannot dump PostgreSQL 17\.\d+; install postgresql-client-17 or set PG_BIN\n$/);
@@ -90,9 +90,9 @@ describe('backup-db command', () => {
     const label = await runCli('ops/backup-db.ts', ['--label', 'Not OK!'], db.env);
     expect(label.code).toBe(2);
     expect(label.stderr).toMatch(/invalid backup label "Not OK!"; use 1-40 lower-case letters/);
-    const cfg = await runCli('ops/backup-db.ts', ['--config', '/nonexistent/pgkit.json'], db.env);
+    const cfg = await runCli('ops/backup-db.ts', ['--config', '/nonexistent/pgsteward.json'], db.env);
     expect(cfg.code).toBe(2);
-    expect(cfg.stderr).toMatch(/^error: config file \/nonexistent\/pgkit.json does not exist; check the --config path or PGKIT_CONFIG\n$/);
+    expect(cfg.stderr).toMatch(/^error: config file \/nonexistent\/pgsteward.json does not exist; check the --config path or PGSTEWARD_CONFIG\n$/);
     const help = await runCli('ops/backup-db.ts', ['--help'], db.env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--label TEXT');

@@ -22,13 +22,13 @@ describe('no secret in any output of a full backup / restore / verify / retentio
     const secrets = [superuser, wrong, ...Object.values(db.passwords)];
     for (const s of secrets) expect(s.length).toBeGreaterThanOrEqual(16);
 
-    const home = mkdtempSync(path.join(os.tmpdir(), 'pgkit-leak-'));
-    const config = path.join(home, 'pgkit.config.json');
+    const home = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-leak-'));
+    const config = path.join(home, 'pgsteward.config.json');
     writeFileSync(config, JSON.stringify({
       backups: { targets: { local: { storage: { dir: 'backups' } }, prod: { storage: { dir: 'prod-backups' } } } },
       cron: { historyFile: 'cron/history.jsonl', jobs: { checks: { schedule: '* * * * * *' }, backup: { enabled: false }, verify: { enabled: false } } },
     }));
-    const env = { ...db.env, PGKIT_CONFIG: config, PGKIT_LOG_LEVEL: 'debug' };
+    const env = { ...db.env, PGSTEWARD_CONFIG: config, PGSTEWARD_LOG_LEVEL: 'debug' };
     const outputs: CliResult[] = [];
     const run = async (script: string, args: string[], e: NodeJS.ProcessEnv = env) => {
       const r = await runCli(script, args, e, 120_000);

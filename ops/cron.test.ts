@@ -11,8 +11,8 @@ import { pgAdmin, provisionDatabase } from '../test/db.ts';
 
 /** A config file in a fresh folder: history and locks there too. */
 function configFile(cron: Record<string, unknown>): { file: string; history: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-cron-cli-'));
-  const file = path.join(dir, 'pgkit.config.json');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-cron-cli-'));
+  const file = path.join(dir, 'pgsteward.config.json');
   writeFileSync(file, JSON.stringify({ cron: { historyFile: 'history.jsonl', ...cron } }));
   return { file, history: path.join(dir, 'history.jsonl') };
 }
@@ -28,7 +28,7 @@ describe('cron command', () => {
     const blocker = connect(db.admin, { max: 1 });
     const held = await blocker.reserve();
     await held.unsafe(`begin; lock table users in access exclusive mode`);
-    const child = spawnCli('ops/cron.ts', ['--config', file], { ...db.env, PGKIT_CONFIG: '' });
+    const child = spawnCli('ops/cron.ts', ['--config', file], { ...db.env, PGSTEWARD_CONFIG: '' });
     try {
       await waitFor(() => /"job":"backup".*"msg":"job started"/.test(child.output.stderr), 20_000, 'the backup job to start');
       await sleep(500);
@@ -70,7 +70,7 @@ describe('cron command', () => {
   it('without a compatible pg_dump the backup job fails clearly on every run, and the scheduler keeps going', async () => {
     const db = await provisionDatabase('crpre');
     const { file, history } = configFile({ jobs: { backup: { schedule: '* * * * * *' }, verify: { enabled: false }, checks: { enabled: false } } });
-    const env = { PGKIT_HOME: mkdtempSync(path.join(os.tmpdir(), 'pgkit-crpre-')), DATABASE_URL: secretUrl(pgAdmin()), DB_TARGET: 'dev', DB_NAME: db.database, DB_BACKUP_PASSWORD: db.passwords.backup };
+    const env = { PGSTEWARD_HOME: mkdtempSync(path.join(os.tmpdir(), 'pgsteward-crpre-')), DATABASE_URL: secretUrl(pgAdmin()), DB_TARGET: 'dev', DB_NAME: db.database, DB_BACKUP_PASSWORD: db.passwords.backup };
     const child = spawnCli('ops/cron.ts', ['--config', file], env);
     await waitFor(() => readHistory(history).filter((r) => r.outcome === 'failed').length >= 2, 20_000, 'two failed backup runs');
     child.kill('SIGTERM');

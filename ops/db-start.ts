@@ -10,7 +10,7 @@ await runCommand(
     name: 'db:start',
     summary: 'start the local PostgreSQL cluster (initializing it the first time); it keeps running until db:stop',
     options: { json: { type: 'boolean', description: 'print one JSON document instead of text' } },
-    details: 'Environment: LOCAL_PG_PORT (default 54317), LOCAL_PG_BIN (default: embedded PostgreSQL 17), LOCAL_PG_DATA, PGKIT_HOME.',
+    details: 'Environment: LOCAL_PG_PORT (default 54317), LOCAL_PG_BIN (default: embedded PostgreSQL 17), LOCAL_PG_DATA, PGSTEWARD_HOME.',
   },
   async (args) => {
     const target = await openTarget(targetConfigFromArgs({ ...args, values: { ...args.values, target: 'local' } }), { start: true });

@@ -27,9 +27,9 @@ function allOutput(...rs: { stdout: string; stderr: string }[]): string {
 const oneLine = (s: string) => s.trim().split('\n').filter((l) => !l.startsWith('npm warn')).length === 1;
 
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'pgkit-ops-'));
+  home = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-ops-'));
   port = await freePort();
-  env = { PGKIT_HOME: home, LOCAL_PG_PORT: String(port), DB_TARGET: '', DATABASE_URL: '' };
+  env = { PGSTEWARD_HOME: home, LOCAL_PG_PORT: String(port), DB_TARGET: '', DATABASE_URL: '' };
 });
 afterAll(async () => {
   await runCli('ops/db-stop.ts', [], env);

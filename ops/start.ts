@@ -22,7 +22,7 @@ await runCommand(
       detach: { type: 'boolean', description: 'leave the cluster running and exit after the report (stop it with npm run db:stop)' },
       json: { type: 'boolean', description: 'print the report as one JSON document' },
     },
-    details: 'Environment: LOCAL_PG_PORT (default 54317), LOCAL_PG_BIN, PGKIT_HOME, DB_POOL_MAX.\nExit 1 when a smoke check fails.',
+    details: 'Environment: LOCAL_PG_PORT (default 54317), LOCAL_PG_BIN, PGSTEWARD_HOME, DB_POOL_MAX.\nExit 1 when a smoke check fails.',
   },
   async (args) => {
     const config = targetConfigFromArgs({ ...args, values: { ...args.values, target: 'local' } });

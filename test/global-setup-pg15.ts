@@ -6,7 +6,7 @@ import { LocalCluster } from '../core/local/cluster.ts';
 import { freePort } from '../core/local/ports.ts';
 
 /** Debian's PostgreSQL 15: the only pg_dump on these machines, so backups are tested against a 15 server. */
-export const PG15_BIN = process.env.PGKIT_TEST_PG15_BIN ?? '/usr/lib/postgresql/15/bin';
+export const PG15_BIN = process.env.PGSTEWARD_TEST_PG15_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /**
  * A second real PostgreSQL, from the system's version-15 binaries, for the tests where a
@@ -15,9 +15,9 @@ export const PG15_BIN = process.env.PGKIT_TEST_PG15_BIN ?? '/usr/lib/postgresql/
  */
 export default async function setup(project: TestProject) {
   if (!existsSync(path.join(PG15_BIN, 'postgres')) || !existsSync(path.join(PG15_BIN, 'pg_dump'))) {
-    throw new Error(`PostgreSQL 15 binaries not found in ${PG15_BIN}: apt-get install postgresql-15 (or set PGKIT_TEST_PG15_BIN)`);
+    throw new Error(`PostgreSQL 15 binaries not found in ${PG15_BIN}: apt-get install postgresql-15 (or set PGSTEWARD_TEST_PG15_BIN)`);
   }
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-test15-'));
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-test15-'));
   const port = await freePort();
   const cluster = await LocalCluster.open({ stateDir, binDir: PG15_BIN, port });
   await cluster.init();
@@ -31,7 +31,7 @@ export default async function setup(project: TestProject) {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The PostgreSQL 15 cluster: its state folder (PGKIT_HOME for CLI runs), port, binaries and superuser settings. */
+    /** The PostgreSQL 15 cluster: its state folder (PGSTEWARD_HOME for CLI runs), port, binaries and superuser settings. */
     pg15: { stateDir: string; port: number; binDir: string; admin: import('../core/db/url.ts').ConnectionSettings };
   }
 }

@@ -10,8 +10,8 @@ import { LocalCluster } from '../core/local/cluster.ts';
  * folder on its own port. Test files each create their own databases on it.
  */
 export default async function setup(project: TestProject) {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-test-'));
-  const port = process.env.PGKIT_TEST_PORT ? Number(process.env.PGKIT_TEST_PORT) : await freePort();
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-test-'));
+  const port = process.env.PGSTEWARD_TEST_PORT ? Number(process.env.PGSTEWARD_TEST_PORT) : await freePort();
   const cluster = await LocalCluster.open({ stateDir, port });
   await cluster.init();
   await cluster.start();

@@ -47,7 +47,7 @@ export async function provisionPg15(prefix: string): Promise<Pg15Database> {
   const p = pg15();
   await setupDatabase({ admin: p.admin, database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations: readMigrations(MIGRATIONS_DIR) });
   const env: NodeJS.ProcessEnv = {
-    PGKIT_HOME: p.stateDir,
+    PGSTEWARD_HOME: p.stateDir,
     LOCAL_PG_BIN: p.binDir,
     LOCAL_PG_PORT: String(p.port),
     DB_NAME: database,
@@ -61,7 +61,7 @@ export function openPg15Target(db: Pg15Database): Promise<Target> {
 }
 
 /** Ops config for a test: local storage in a fresh folder unless given. */
-export function testOpsConfig(raw: unknown = {}, stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-ops-'))): OpsConfig & { stateDir: string } {
+export function testOpsConfig(raw: unknown = {}, stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-ops-'))): OpsConfig & { stateDir: string } {
   return { ...parseOpsConfig(raw, { file: 'test-config.json', baseDir: stateDir, stateDir }), stateDir };
 }
 

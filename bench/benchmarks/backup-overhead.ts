@@ -49,7 +49,7 @@ SELECT id, 'en', 'UTC', jsonb_build_object('theme', CASE WHEN random() < 0.5 THE
 
 async function fill(server: BenchServer, mib: number, log: (m: string) => void): Promise<Record<string, number | string>> {
   const plan = dataPlan(mib);
-  const sql = connect({ ...server.admin, database: DATABASE }, { max: 1, applicationName: 'pgkit bench backup' });
+  const sql = connect({ ...server.admin, database: DATABASE }, { max: 1, applicationName: 'pgsteward bench backup' });
   try {
     const conn = await sql.reserve();
     try {
@@ -111,17 +111,17 @@ export const backupBenchmark: Benchmark = {
     // The target exactly as the ops commands build it for a local cluster: state folder, binaries, data folder, port, role passwords.
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PGKIT_HOME: ctx.stateDir,
+      PGSTEWARD_HOME: ctx.stateDir,
       LOCAL_PG_BIN: server.binDir,
       LOCAL_PG_DATA: server.cluster.dataDir,
       LOCAL_PG_PORT: String(server.admin.port),
       ...Object.fromEntries(Object.entries(db.passwords).map(([role, pw]) => [`DB_${role.toUpperCase()}_PASSWORD`, pw])),
     };
-    delete env.PGKIT_CONFIG;
+    delete env.PGSTEWARD_CONFIG;
     delete env.DATABASE_URL;
     delete env.DB_TARGET;
     const target = await openTarget(resolveTarget({ target: 'local', database: DATABASE }, env, REPO_ROOT));
-    // Default storage and settings under the bench's state folder, whatever pgkit.config.json the checkout has.
+    // Default storage and settings under the bench's state folder, whatever pgsteward.config.json the checkout has.
     const ops = parseOpsConfig(undefined, { file: undefined, baseDir: ctx.stateDir, stateDir: ctx.stateDir });
     const backupRole = { ...server.admin, database: DATABASE, user: db.roles.backup, password: db.passwords.backup };
     const rawDir = path.join(ctx.stateDir, 'raw-dumps');
@@ -163,7 +163,7 @@ export const backupBenchmark: Benchmark = {
 
     // Where our extra time goes: the steps backupDatabase() adds, each timed on its own.
     ctx.log('backup-db: timing its own steps');
-    const counter = connect(backupRole, { max: 1, applicationName: 'pgkit bench backup' });
+    const counter = connect(backupRole, { max: 1, applicationName: 'pgsteward bench backup' });
     try {
       const steps = await alternate(
         ctx.scale.reps,
@@ -183,7 +183,7 @@ export const backupBenchmark: Benchmark = {
     if (!checks) {
       rec.note('restore-db was not measured: checks/suite.ts (which restore-db runs afterwards) is not present.');
     } else {
-      const admin = connect(server.admin, { max: 1, applicationName: 'pgkit bench restore' });
+      const admin = connect(server.admin, { max: 1, applicationName: 'pgsteward bench restore' });
       let n = 0;
       const scratch = { ours: '', raw: '' };
       let verified = '';

@@ -67,7 +67,7 @@ async function generateTables(sql: Sql, owner: string, count: number): Promise<v
 async function prepare(server: BenchServer, database: string, tables: number) {
   await dropDatabase(server, database);
   const db = await provision(server, database);
-  const sql = connect(db.admin, { max: 1, applicationName: 'pgkit bench checks' });
+  const sql = connect(db.admin, { max: 1, applicationName: 'pgsteward bench checks' });
   try {
     await generateTables(sql, db.roles.owner, tables);
     await sql.unsafe('ANALYZE');

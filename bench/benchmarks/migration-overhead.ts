@@ -47,7 +47,7 @@ export const migrationBenchmark: Benchmark = {
     rec.param('migrations', migrations.length).param('psql', `${psql.version} (${psql.path})`);
     if (psql.major < server.major) rec.note(`psql ${psql.version} is the newest client here; it runs plain SQL files against PostgreSQL ${server.version} without trouble.`);
 
-    const admin: Sql = connect(server.admin, { max: 1, applicationName: 'pgkit bench migrations' });
+    const admin: Sql = connect(server.admin, { max: 1, applicationName: 'pgsteward bench migrations' });
     const created: string[] = [];
     let n = 0;
     const names = { ours: '', raw: '' };
@@ -90,7 +90,7 @@ export const migrationBenchmark: Benchmark = {
         ctx.scale.reps,
         {
           ours: async () => {
-            const sql = connect({ ...server.admin, database: names.ours }, { max: 1, applicationName: 'pgkit bench migrate' });
+            const sql = connect({ ...server.admin, database: names.ours }, { max: 1, applicationName: 'pgsteward bench migrate' });
             try {
               await migrate(sql, names.ours, migrations);
             } finally {

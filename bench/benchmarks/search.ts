@@ -98,7 +98,7 @@ export const searchBenchmark: Benchmark = {
     const database = 'bench_search';
     await dropDatabase(server, database);
     const db = await provision(server, database);
-    const sql = connect(db.admin, { max: 2, applicationName: 'pgkit bench search' });
+    const sql = connect(db.admin, { max: 2, applicationName: 'pgsteward bench search' });
     try {
       rec.param('phrases', phrases).param('vocabulary', vocabSize).param('words per phrase', `${MIN_WORDS}–${MIN_WORDS + WORD_SPREAD - 1}, Zipf-distributed (frequency ∝ 1/rank)`);
       await sql.unsafe('CREATE UNLOGGED TABLE bench_vocab (rank integer PRIMARY KEY, word text NOT NULL)');

@@ -61,7 +61,7 @@ export const uuidBenchmark: Benchmark = {
     const database = 'bench_uuid';
     await dropDatabase(server, database);
     const db = await provision(server, database);
-    const sql = connect(db.admin, { max: Math.max(2, s.appWorkers), applicationName: 'pgkit bench uuid' });
+    const sql = connect(db.admin, { max: Math.max(2, s.appWorkers), applicationName: 'pgsteward bench uuid' });
     try {
       const [fn] = await sql<{ lang: string }[]>`
         select l.lanname as lang from pg_proc p join pg_language l on l.oid = p.prolang

@@ -16,7 +16,7 @@ function sample(): RunResults {
   checks.result.status = 'unavailable';
   checks.result.reason = 'checks/suite.ts is missing';
   return {
-    tool: 'pgkit bench',
+    tool: 'pgsteward bench',
     scale: 'full',
     startedAt: '2026-01-02T03:04:05.678Z',
     finishedAt: '2026-01-02T03:24:05.678Z',

@@ -36,13 +36,13 @@ describe('BenchmarkRecorder', () => {
 });
 
 describe('parseResults', () => {
-  const good = { tool: 'pgkit bench', scale: 'full', startedAt: 'x', finishedAt: 'y', durationMs: 1, machine: {}, benchmarks: [new BenchmarkRecorder('uuid', 't', 'q').result] };
+  const good = { tool: 'pgsteward bench', scale: 'full', startedAt: 'x', finishedAt: 'y', durationMs: 1, machine: {}, benchmarks: [new BenchmarkRecorder('uuid', 't', 'q').result] };
   it('reads back what a run wrote', () => {
     expect(parseResults(JSON.stringify(good), 'r.json').benchmarks[0]!.id).toBe('uuid');
   });
   it('refuses broken JSON and foreign documents with the file named', () => {
     expect(() => parseResults('{', 'r.json')).toThrow(/r.json is not valid JSON/);
-    expect(() => parseResults('{"tool":"other"}', 'r.json')).toThrow(/not a pgkit bench results file/);
-    expect(() => parseResults(JSON.stringify({ ...good, benchmarks: [{ id: 'uuid' }] }), 'r.json')).toThrow(/not a pgkit bench results file/);
+    expect(() => parseResults('{"tool":"other"}', 'r.json')).toThrow(/not a pgsteward bench results file/);
+    expect(() => parseResults(JSON.stringify({ ...good, benchmarks: [{ id: 'uuid' }] }), 'r.json')).toThrow(/not a pgsteward bench results file/);
   });
 });

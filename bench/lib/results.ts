@@ -55,7 +55,7 @@ export interface BenchmarkResult {
 }
 
 export interface RunResults {
-  tool: 'pgkit bench';
+  tool: 'pgsteward bench';
   scale: string;
   startedAt: string;
   finishedAt: string;
@@ -133,12 +133,12 @@ export function parseResults(text: string, where: string): RunResults {
   const ok =
     r !== null &&
     typeof r === 'object' &&
-    r.tool === 'pgkit bench' &&
+    r.tool === 'pgsteward bench' &&
     typeof r.scale === 'string' &&
     typeof r.startedAt === 'string' &&
     typeof r.machine === 'object' &&
     Array.isArray(r.benchmarks) &&
     r.benchmarks.every((b) => b && typeof b.id === 'string' && Array.isArray(b.measurements) && Array.isArray(b.ratios) && Array.isArray(b.notes));
-  if (!ok) throw new UserError(`${where} is not a pgkit bench results file`, 'pass the results.json a bench run wrote');
+  if (!ok) throw new UserError(`${where} is not a pgsteward bench results file`, 'pass the results.json a bench run wrote');
   return r as RunResults;
 }

@@ -35,7 +35,7 @@ export async function startServer(stateDir: string, label: string, binDir?: stri
   await cluster.init();
   await cluster.start();
   const admin = cluster.adminSettings();
-  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgkit bench' });
+  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgsteward bench' });
   let version: string;
   try {
     const [v] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
@@ -73,7 +73,7 @@ export async function provision(server: BenchServer, database: string): Promise<
 
 /** Runs `fn` with a one-connection pool that is always closed. */
 export async function withConnection<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>, max = 1): Promise<T> {
-  const sql = connect(settings, { max, applicationName: 'pgkit bench' });
+  const sql = connect(settings, { max, applicationName: 'pgsteward bench' });
   try {
     return await fn(sql);
   } finally {
@@ -94,7 +94,7 @@ export async function runClient(file: string, args: string[], settings: Connecti
     const { stdout } = await run(file, args, {
       encoding: 'utf8',
       maxBuffer: 64 << 20,
-      env: { ...process.env, ...libpqEnv(settings, 'pgkit bench') },
+      env: { ...process.env, ...libpqEnv(settings, 'pgsteward bench') },
     });
     return stdout;
   } catch (e) {

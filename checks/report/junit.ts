@@ -56,7 +56,7 @@ export function toJunit(report: ChecksReport, opts: { strict: boolean }): string
   }
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="pgkit checks: ${xmlEscape(report.database)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(report.durationMs)}">\n` +
+    `<testsuites name="pgsteward checks: ${xmlEscape(report.database)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${seconds(report.durationMs)}">\n` +
     suites.join('\n') +
     '\n</testsuites>\n'
   );

@@ -72,7 +72,7 @@ describe('json report', () => {
 describe('junit report', () => {
   it('has a suite per check, failures for errors, warnings as output unless strict, and escapes XML', () => {
     const xml = toJunit(report, { strict: false });
-    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="pgkit checks: app" tests="44" failures="2" errors="0"/);
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="pgsteward checks: app" tests="44" failures="2" errors="0"/);
     expect(xml).toContain('<testsuite name="foreign-key-indexes" tests="2" failures="2" errors="0"');
     expect(xml).toContain('no index &lt;here&gt; &amp; &quot;there&quot;');
     expect(xml).toContain('<system-out>warning: duplicate');

@@ -10,7 +10,7 @@ import type { CheckResult } from '../types.ts';
 describe('migration-data-preservation', () => {
   let r: CheckResult;
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-dp-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-dp-'));
     copyFileSync(fileURLToPath(new URL('./migration-data-preservation.fixture.sql', import.meta.url)), path.join(dir, '0001_cleanup.sql'));
     const database = await createDatabase('ck');
     // The schema the pending migration would run against: the narrowing needs the current type.

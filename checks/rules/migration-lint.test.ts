@@ -11,7 +11,7 @@ describe('migration-lint', () => {
   let r: CheckResult;
   beforeAll(async () => {
     // The fixture is a pending migration: copy it into a migrations folder the database has never seen.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-lint-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-lint-'));
     copyFileSync(fileURLToPath(new URL('./migration-lint.fixture.sql', import.meta.url)), path.join(dir, '0001_unsafe.sql'));
     const database = await createDatabase('ck');
     r = await runOne('migration-lint', { connection: pgAdmin(database), migrationsDir: dir });

@@ -97,7 +97,7 @@ const POWERS = [
 ] as const;
 
 function probeName(): string {
-  return `pgkit_probe_${Math.random().toString(36).slice(2, 10)}`;
+  return `pgsteward_probe_${Math.random().toString(36).slice(2, 10)}`;
 }
 
 export const privileges: Check = {

@@ -151,7 +151,7 @@ export const search: Check = {
         ftExpr.set(`${r.key}|${r.raw_column}`, found.expression);
         passed.push(`${subject}: GIN index ${found.index.name}`);
         explains.push(async (tx) => {
-          const e = await explainUses(tx, r.tbl, `${found.expression} @@ websearch_to_tsquery($1::regconfig, $2)`, [cfg, 'pgkit probe'], found.index);
+          const e = await explainUses(tx, r.tbl, `${found.expression} @@ websearch_to_tsquery($1::regconfig, $2)`, [cfg, 'pgsteward probe'], found.index);
           if (e.used) passed.push(`${subject}: the planner uses ${found.index.name} for @@`);
           else
             findings.push({
@@ -173,7 +173,7 @@ export const search: Check = {
         }
         passed.push(`${subject}: trigram index ${found.name}`);
         explains.push(async (tx) => {
-          const e = await explainUses(tx, r.tbl, `${column} ILIKE $1`, [likePattern('pgkit probe')], found);
+          const e = await explainUses(tx, r.tbl, `${column} ILIKE $1`, [likePattern('pgsteward probe')], found);
           if (e.used) passed.push(`${subject}: the planner uses ${found.name} for ILIKE '%…%'`);
           else
             findings.push({

@@ -86,7 +86,7 @@ export async function serverInfo(sql: Sql): Promise<ServerInfo> {
 export async function backupPreflight(target: Target, opts: Pick<BackupOptions, 'as' | 'ops' | 'env'> = {}): Promise<{ server: ServerInfo; pgDump: PgTool; connection: ConnectionSettings }> {
   const env = opts.env ?? process.env;
   const connection = backupConnection(target, opts.as);
-  const sql = await connectChecked(connection, { max: 1, applicationName: 'pgkit backup' });
+  const sql = await connectChecked(connection, { max: 1, applicationName: 'pgsteward backup' });
   try {
     const server = await serverInfo(sql);
     const pgDump = locateTool('pg_dump', server.major, server.version, placementFor(opsFor(target, opts.ops, env)), env);
@@ -109,7 +109,7 @@ interface DumpRun {
 
 /** Runs pg_dump -Fc into `file`, hashing and counting on the way; rejects with pg_dump's own reason. */
 function runPgDump(tool: PgTool, conn: ConnectionSettings, snapshot: string, file: string, opts: { onProgress?: (p: TransferProgress) => void; signal?: AbortSignal; env: NodeJS.ProcessEnv }): { done: Promise<DumpRun>; kill: () => void } {
-  const inv = invocation(tool, ['--format=custom', `--snapshot=${snapshot}`, `--lock-wait-timeout=${LOCK_WAIT}`, '--no-password'], conn, 'pgkit backup', opts.env);
+  const inv = invocation(tool, ['--format=custom', `--snapshot=${snapshot}`, `--lock-wait-timeout=${LOCK_WAIT}`, '--no-password'], conn, 'pgsteward backup', opts.env);
   // Its own process group: a Ctrl-C meant for the cron runner must not kill the dump it waits for.
   const child = spawn(inv.file, inv.args, { env: inv.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stderr = '';
@@ -188,7 +188,7 @@ export async function backupDatabase(target: Target, opts: BackupOptions = {}): 
     log.warn({ storage: storage.location }, 'prod backups are going to a folder on this machine; configure backups.targets.prod.storage as an S3 bucket');
   }
   const staged = await storage.stage(finalName);
-  const sql = await connectChecked(connection, { max: 1, applicationName: 'pgkit backup' });
+  const sql = await connectChecked(connection, { max: 1, applicationName: 'pgsteward backup' });
   try {
     const snap = await sql.begin('isolation level repeatable read read only', async (tx) => {
       await tx.unsafe(`set local lock_timeout = '${LOCK_WAIT}'`);

@@ -10,7 +10,7 @@ import { openStorage, type BackupStorage } from './storage/index.ts';
 
 /** Shared by the backup commands and the cron runner. */
 export const CONFIG_OPTION: Record<string, OptionSpec> = {
-  config: { type: 'string', description: 'ops config file (default ./pgkit.config.json if present; also PGKIT_CONFIG)', valueName: 'FILE' },
+  config: { type: 'string', description: 'ops config file (default ./pgsteward.config.json if present; also PGSTEWARD_CONFIG)', valueName: 'FILE' },
 };
 
 export interface OpsContext {

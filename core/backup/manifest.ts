@@ -2,7 +2,7 @@ import { UserError } from '../errors.ts';
 import { TARGET_KINDS, type TargetKind } from '../config/target.ts';
 import { ROLE_KINDS, type RoleNames } from '../config/names.ts';
 
-export const MANIFEST_FORMAT = 'pgkit-backup/1';
+export const MANIFEST_FORMAT = 'pgsteward-backup/1';
 
 /** The outcome of the last restore test of a backup (verify-backup). */
 export interface VerificationRecord {

@@ -18,7 +18,7 @@ async function pg17Target(prefix: string) {
   const config: TargetConfig = {
     kind: 'dev',
     database: db.database,
-    stateDir: mkdtempSync(path.join(os.tmpdir(), 'pgkit-pg17-')),
+    stateDir: mkdtempSync(path.join(os.tmpdir(), 'pgsteward-pg17-')),
     pool: { max: 10, min: 2, instances: 1 },
     admin: db.as(),
     local: { binDir: undefined, dataDir: undefined, port: 54317 },

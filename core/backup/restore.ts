@@ -102,7 +102,7 @@ function lastErrorLine(stderr: string): string {
 export async function runPgRestore(tool: PgTool, conn: ConnectionSettings, file: string, opts: { onItem?: (count: number) => void; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   const viaStdin = tool.placement.kind === 'docker';
   const args = ['--exit-on-error', '--single-transaction', '--no-password', '--verbose', `--dbname=${conn.database}`, ...(viaStdin ? [] : [file])];
-  const inv = invocation(tool, args, conn, 'pgkit restore', opts.env);
+  const inv = invocation(tool, args, conn, 'pgsteward restore', opts.env);
   const child = spawn(inv.file, inv.args, { env: inv.env, stdio: [viaStdin ? 'pipe' : 'ignore', 'ignore', 'pipe'], detached: true });
   if (viaStdin) createReadStream(file).pipe(child.stdin!);
   let stderr = '';
@@ -129,7 +129,7 @@ export interface PostRestoreReport {
 
 /** The proof a restore worked: the checks suite (against the source's role names) and the manifest's row counts. */
 export async function examineRestore(conn: ConnectionSettings, manifest: BackupManifest, checks: ChecksRunner): Promise<PostRestoreReport> {
-  const sql = await connectChecked(conn, { max: 1, applicationName: 'pgkit restore' });
+  const sql = await connectChecked(conn, { max: 1, applicationName: 'pgsteward restore' });
   let actual: Record<string, number>;
   try {
     actual = await countRows(sql, await listTables(sql));
@@ -181,7 +181,7 @@ export function maintenanceConnection(target: Target): ConnectionSettings {
 }
 
 export async function dropDatabase(admin: ConnectionSettings, name: string): Promise<void> {
-  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgkit restore' });
+  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgsteward restore' });
   try {
     await sql.unsafe(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
   } finally {
@@ -234,7 +234,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
     log.info({ backup: resolved.backup.name, sha256: manifest.sha256, bytes: manifest.bytes }, 'backup integrity verified');
 
     const admin = maintenanceConnection(target);
-    const maint = await connectChecked(admin, { max: 1, applicationName: 'pgkit restore' });
+    const maint = await connectChecked(admin, { max: 1, applicationName: 'pgsteward restore' });
     let destination: string;
     let created = false;
     let safety: WayBack | undefined;
@@ -316,7 +316,7 @@ export function describeWayBack(w: WayBack, database: string): string {
 
 /** Before overwriting: no other sessions, and a safety backup of anything that is there. */
 async function prepareExisting(target: Target, destConn: ConnectionSettings, opts: RestoreOptions, log: Logger, progress: (m: string) => void): Promise<WayBack | undefined> {
-  const sql = await connectChecked(destConn, { max: 1, applicationName: 'pgkit restore' });
+  const sql = await connectChecked(destConn, { max: 1, applicationName: 'pgsteward restore' });
   let relations: number;
   try {
     await waitForOtherSessions(sql, destConn.database);
@@ -349,7 +349,7 @@ async function prepareExisting(target: Target, destConn: ConnectionSettings, opt
   }
   progress('clearing the schema');
   // Our own probes above have closed their sessions, but a backend takes a moment to exit.
-  const again = await connectChecked(destConn, { max: 1, applicationName: 'pgkit restore' });
+  const again = await connectChecked(destConn, { max: 1, applicationName: 'pgsteward restore' });
   try {
     await waitForOtherSessions(again, destConn.database);
   } finally {

@@ -50,7 +50,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
     progress('checking integrity');
     await checkIntegrity(resolved);
     const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
-    const maint = await connectChecked(maintenanceConnection(target), { max: 1, applicationName: 'pgkit verify' });
+    const maint = await connectChecked(maintenanceConnection(target), { max: 1, applicationName: 'pgsteward verify' });
     try {
       await createRestoreDatabase(maint, scratch, manifest, target);
     } finally {

@@ -100,7 +100,7 @@ export function reportError(name: string, e: unknown): number {
     return e.exitCode;
   }
   const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
-  process.stderr.write(`${paint.red('error')}: ${name}: ${scrub(first ?? 'unknown error')}; this is a bug, please report it (set PGKIT_DEBUG=1 for details)\n`);
-  if (process.env.PGKIT_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
+  process.stderr.write(`${paint.red('error')}: ${name}: ${scrub(first ?? 'unknown error')}; this is a bug, please report it (set PGSTEWARD_DEBUG=1 for details)\n`);
+  if (process.env.PGSTEWARD_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
   return EXIT.error;
 }

@@ -6,7 +6,7 @@ import { TARGET_KINDS, type TargetKind } from './target.ts';
 /**
  * Backup storage, retention, pg_dump placement and the cron schedule: everything the ops
  * commands need beyond the target itself. Read from an optional JSON file
- * (`--config FILE`, else PGKIT_CONFIG, else `<repo>/pgkit.config.json`); every key is optional.
+ * (`--config FILE`, else PGSTEWARD_CONFIG, else `<repo>/pgsteward.config.json`); every key is optional.
  */
 
 export interface LocalStorageConfig {
@@ -91,7 +91,7 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
   checks: '5 * * * *',
 };
 
-export const CONFIG_FILE_NAME = 'pgkit.config.json';
+export const CONFIG_FILE_NAME = 'pgsteward.config.json';
 
 type Json = Record<string, unknown>;
 
@@ -104,7 +104,7 @@ class Reader {
 
   object(v: unknown, where: string, keys: readonly string[]): Json {
     if (v === undefined) return {};
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(where, 'must be an object', 'see the README section on pgkit.config.json for the file format');
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(where, 'must be an object', 'see the README section on pgsteward.config.json for the file format');
     const o = v as Json;
     for (const k of Object.keys(o)) {
       if (k === '$schema' || k.startsWith('//')) continue;
@@ -177,7 +177,7 @@ function storage(r: Reader, raw: unknown, where: string, defaultDir: string, bas
   return {
     type: 's3',
     bucket,
-    prefix: (r.string(o.prefix, `${where}.prefix`) ?? 'pgkit').replace(/^\/+|\/+$/g, ''),
+    prefix: (r.string(o.prefix, `${where}.prefix`) ?? 'pgsteward').replace(/^\/+|\/+$/g, ''),
     region: r.string(o.region, `${where}.region`),
     endpoint,
     forcePathStyle: r.bool(o.forcePathStyle, `${where}.forcePathStyle`, Boolean(endpoint)),
@@ -244,15 +244,15 @@ export function parseOpsConfig(raw: unknown, ctx: { file: string | undefined; ba
 }
 
 /**
- * Reads the config file: an explicit `--config` path must exist; PGKIT_CONFIG must too; the
- * default `<repo>/pgkit.config.json` is optional. Parse errors name the file and the fix.
+ * Reads the config file: an explicit `--config` path must exist; PGSTEWARD_CONFIG must too; the
+ * default `<repo>/pgsteward.config.json` is optional. Parse errors name the file and the fix.
  */
 export function loadOpsConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; repoRoot: string; stateDir: string }): OpsConfig {
   const env = opts.env ?? process.env;
-  const explicit = opts.file ?? (env.PGKIT_CONFIG || undefined);
+  const explicit = opts.file ?? (env.PGSTEWARD_CONFIG || undefined);
   const file = explicit ? path.resolve(explicit) : path.join(opts.repoRoot, CONFIG_FILE_NAME);
   if (!existsSync(file)) {
-    if (explicit) throw new UserError(`config file ${file} does not exist`, 'check the --config path or PGKIT_CONFIG');
+    if (explicit) throw new UserError(`config file ${file} does not exist`, 'check the --config path or PGSTEWARD_CONFIG');
     return parseOpsConfig(undefined, { file: undefined, baseDir: opts.repoRoot, stateDir: opts.stateDir });
   }
   let raw: unknown;

@@ -5,11 +5,11 @@ import { roleNames, validateName } from './names.ts';
 const root = '/repo';
 
 describe('target resolution', () => {
-  it('defaults to the local target, database app, state in .pgkit', () => {
+  it('defaults to the local target, database app, state in .pgsteward', () => {
     const t = resolveTarget({}, {}, root);
     expect(t.kind).toBe('local');
     expect(t.database).toBe('app');
-    expect(t.stateDir).toBe('/repo/.pgkit');
+    expect(t.stateDir).toBe('/repo/.pgsteward');
     expect(t.local.port).toBe(54317);
     expect(t.pool).toEqual({ max: 10, min: 2, instances: 1 });
     expect(t.admin).toBeUndefined();

@@ -107,7 +107,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRo
   }
 
   const database = validateName(flags.database ?? env.DB_NAME ?? 'app');
-  const stateDir = path.resolve(repoRoot, env.PGKIT_HOME ?? '.pgkit');
+  const stateDir = path.resolve(repoRoot, env.PGSTEWARD_HOME ?? '.pgsteward');
   const rolePasswords: Partial<Record<LoginRole, string>> = {};
   for (const role of LOGIN_ROLES) {
     const v = env[`DB_${role.toUpperCase()}_PASSWORD`];

@@ -9,7 +9,7 @@ import { Scheduler, type JobSpec } from './runner.ts';
 import { nextRun, validateSchedule } from './schedule.ts';
 
 function setup(jobs: JobSpec[]) {
-  const historyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pgkit-cron-')), 'history.jsonl');
+  const historyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pgsteward-cron-')), 'history.jsonl');
   const lines: string[] = [];
   const stream = new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });
   const logger = createLogger({ name: 'cron', stream, pretty: false, level: 'debug' });

@@ -34,7 +34,7 @@ export function connect(c: ConnectionSettings, opts: ConnectOptions = {}): Sql {
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
     ...(opts.onQuery ? { debug: (_connection: number, query: string) => opts.onQuery!(query) } : {}),
-    connection: { ...opts.parameters, application_name: opts.applicationName ?? 'pgkit' },
+    connection: { ...opts.parameters, application_name: opts.applicationName ?? 'pgsteward' },
   }) as unknown as Sql;
 }
 

@@ -14,7 +14,7 @@ export function copyName(database: string, now = new Date()): string {
  */
 export async function copyDatabase(admin: ConnectionSettings, database: string, roles: RoleNames): Promise<string> {
   const name = copyName(database);
-  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgkit copy' });
+  const sql = await connectChecked(admin, { max: 1, applicationName: 'pgsteward copy' });
   try {
     const busy = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = ${database}`;
     if (busy[0]!.n > 0) {

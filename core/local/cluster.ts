@@ -92,7 +92,7 @@ export class LocalCluster {
       path.join(this.dataDir, 'postgresql.conf'),
       [
         '',
-        '# pgkit local target',
+        '# pgsteward local target',
         "listen_addresses = '127.0.0.1'",
         "unix_socket_directories = ''",
         'max_connections = 100',

@@ -32,17 +32,17 @@ describe('choosing pg_dump', () => {
 describe('running the tools', () => {
   const conn = { host: 'db.internal', port: 5432, database: 'app', user: 'app_backup', password: 's3cret-pass', ssl: 'require' as const };
   it('passes the connection in libpq variables, never on the command line', () => {
-    const inv = invocation({ name: 'pg_dump', path: '/usr/bin/pg_dump', major: 17, version: '17.2', placement: { kind: 'host' } }, ['--format=custom'], conn, 'pgkit backup', {});
+    const inv = invocation({ name: 'pg_dump', path: '/usr/bin/pg_dump', major: 17, version: '17.2', placement: { kind: 'host' } }, ['--format=custom'], conn, 'pgsteward backup', {});
     expect(inv.file).toBe('/usr/bin/pg_dump');
     expect(inv.args).toEqual(['--format=custom']);
-    expect(inv.env).toMatchObject({ PGHOST: 'db.internal', PGPORT: '5432', PGDATABASE: 'app', PGUSER: 'app_backup', PGPASSWORD: 's3cret-pass', PGSSLMODE: 'require', PGAPPNAME: 'pgkit backup' });
+    expect(inv.env).toMatchObject({ PGHOST: 'db.internal', PGPORT: '5432', PGDATABASE: 'app', PGUSER: 'app_backup', PGPASSWORD: 's3cret-pass', PGSSLMODE: 'require', PGAPPNAME: 'pgsteward backup' });
     expect(libpqEnv({ ...conn, password: undefined }, 'x').PGPASSWORD).toBeUndefined();
   });
 
   it('inside the dev container: docker exec with the variables forwarded by name and the server as the container sees it', () => {
-    const inv = invocation({ name: 'pg_dump', path: 'pg_dump', major: 17, version: '17.2', placement: { kind: 'docker', container: 'pgkit-dev-db', host: '127.0.0.1', port: 5432 } }, ['--format=custom'], { ...conn, host: '127.0.0.1', port: 15432 }, 'pgkit backup', {});
+    const inv = invocation({ name: 'pg_dump', path: 'pg_dump', major: 17, version: '17.2', placement: { kind: 'docker', container: 'pgsteward-dev-db', host: '127.0.0.1', port: 5432 } }, ['--format=custom'], { ...conn, host: '127.0.0.1', port: 15432 }, 'pgsteward backup', {});
     expect(inv.file).toBe('docker');
-    expect(inv.args).toEqual(['exec', '-i', '-e', 'PGHOST', '-e', 'PGPORT', '-e', 'PGDATABASE', '-e', 'PGUSER', '-e', 'PGSSLMODE', '-e', 'PGAPPNAME', '-e', 'PGCONNECT_TIMEOUT', '-e', 'PGPASSWORD', 'pgkit-dev-db', 'pg_dump', '--format=custom']);
+    expect(inv.args).toEqual(['exec', '-i', '-e', 'PGHOST', '-e', 'PGPORT', '-e', 'PGDATABASE', '-e', 'PGUSER', '-e', 'PGSSLMODE', '-e', 'PGAPPNAME', '-e', 'PGCONNECT_TIMEOUT', '-e', 'PGPASSWORD', 'pgsteward-dev-db', 'pg_dump', '--format=custom']);
     expect(inv.args.join(' ')).not.toContain('s3cret-pass');
     expect(inv.env).toMatchObject({ PGHOST: '127.0.0.1', PGPORT: '5432', PGSSLMODE: 'disable', PGPASSWORD: 's3cret-pass' });
   });

@@ -42,7 +42,7 @@ export function libpqEnv(c: ConnectionSettings, applicationName: string): Record
  * forwarded by name (`-e NAME`), so their values stay out of docker's argv too, and the
  * connection goes to the server as the container sees it.
  */
-export function invocation(tool: PgTool, args: string[], conn: ConnectionSettings, applicationName = `pgkit ${tool.name}`, baseEnv: NodeJS.ProcessEnv = process.env): Invocation {
+export function invocation(tool: PgTool, args: string[], conn: ConnectionSettings, applicationName = `pgsteward ${tool.name}`, baseEnv: NodeJS.ProcessEnv = process.env): Invocation {
   if (tool.placement.kind === 'host') {
     return { file: tool.path, args, env: { ...baseEnv, ...libpqEnv(conn, applicationName) } };
   }

@@ -20,7 +20,7 @@ import { bundleEntry, ENTRY, lambdaPackage, writeSetupDbBundle } from './bundle.
  */
 
 const run = promisify(execFile);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgkit-bundle-'));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-bundle-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const passwordsFor = () => Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<(typeof LOGIN_ROLES)[number], string>;

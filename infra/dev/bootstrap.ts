@@ -10,7 +10,7 @@ import { LABEL, PURPOSE, dockerLabels, type DevNames, type TagContext } from '..
 import { envFile, setupDbEnv } from '../setup-env.ts';
 
 /** The env file setup-db reads (see infra/docker/bootstrap/Dockerfile). */
-export const SETUP_ENV_FILE = '/run/pgkit/setup.env';
+export const SETUP_ENV_FILE = '/run/pgsteward/setup.env';
 /** The node user of the official Node image, which the bootstrap image runs as. */
 const NODE_UID = '1000';
 
@@ -46,7 +46,7 @@ export class DevBootstrap extends pulumi.ComponentResource {
   readonly exitCode: pulumi.Output<number>;
 
   constructor(name: string, args: DevBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:dev:DatabaseBootstrap', name, {}, opts);
+    super('pgsteward:dev:DatabaseBootstrap', name, {}, opts);
     const parent = { parent: this };
 
     const passwords = {} as Record<LoginRole, pulumi.Output<string>>;

@@ -9,7 +9,7 @@ import { postgresCommand } from '../sizing.ts';
 export const POSTGRES_PORT = 5432;
 export const SUPERUSER = 'postgres';
 /** Where the superuser password file is uploaded; the image's entrypoint reads POSTGRES_PASSWORD_FILE. */
-export const PASSWORD_FILE = '/run/pgkit/postgres-password';
+export const PASSWORD_FILE = '/run/pgsteward/postgres-password';
 export const DATA_DIR = '/var/lib/postgresql/data';
 /** The postgres user of the official Debian image. */
 const POSTGRES_UID = '999';
@@ -42,7 +42,7 @@ export class DevDatabaseServer extends pulumi.ComponentResource {
   readonly superuser = SUPERUSER;
 
   constructor(name: string, args: DevDatabaseServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:dev:DatabaseServer', name, {}, opts);
+    super('pgsteward:dev:DatabaseServer', name, {}, opts);
     const parent = { parent: this };
 
     const password = new random.RandomPassword(`${name}-superuser`, { length: 32, special: false }, parent);

@@ -21,7 +21,7 @@ export class DevNetwork extends pulumi.ComponentResource {
   readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: DevNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:dev:Network', name, {}, opts);
+    super('pgsteward:dev:Network', name, {}, opts);
     this.network = new docker.Network(
       `${name}-db`,
       {

@@ -30,7 +30,7 @@ export class DevPortForward extends pulumi.ComponentResource {
   readonly address = LOOPBACK;
 
   constructor(name: string, args: DevPortForwardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:dev:PortForward', name, {}, opts);
+    super('pgsteward:dev:PortForward', name, {}, opts);
     const parent = { parent: this };
     const image = new docker.Image(
       `${name}-image`,

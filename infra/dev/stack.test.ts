@@ -14,35 +14,35 @@ const VOLUME = 'docker:index/volume:Volume';
 const IMAGE = 'docker:index/image:Image';
 
 const dev = (config: Record<string, string> = {}, extra: Partial<Parameters<typeof runStack>[0]> = {}) =>
-  runStack({ stack: 'dev', config: { 'pgkit:target': 'dev', ...config }, ...extra });
+  runStack({ stack: 'dev', config: { 'pgsteward:target': 'dev', ...config }, ...extra });
 
 const labelsOf = (r: Recorded) => Object.fromEntries((r.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
-const byLabel = (run: StackRun, purpose: string) => run.ofType(CONTAINER).filter((c) => labelsOf(c)['io.pgkit.purpose'] === purpose);
+const byLabel = (run: StackRun, purpose: string) => run.ofType(CONTAINER).filter((c) => labelsOf(c)['io.pgsteward.purpose'] === purpose);
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgkit-dev-stack-'));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-dev-stack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('dev stack (Docker)', async () => {
   const run = await dev();
   const [server] = byLabel(run, 'database');
   const [bootstrap] = byLabel(run, 'bootstrap');
-  const dbNetwork = run.ofType(NETWORK).find((n) => labelsOf(n)['io.pgkit.purpose'] === 'database')!;
+  const dbNetwork = run.ofType(NETWORK).find((n) => labelsOf(n)['io.pgsteward.purpose'] === 'database')!;
 
   it('declares every resource inside one of its components: network, server, bootstrap', () => {
-    const custom = run.urns.filter((u) => !/::pgkit:dev:\w+::/.test(u));
-    expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgkit:')).length);
-    const parents = new Set(custom.map((u) => /::(pgkit:dev:\w+)\$/.exec(u)?.[1]));
-    expect(parents).toEqual(new Set(['pgkit:dev:Network', 'pgkit:dev:DatabaseServer', 'pgkit:dev:DatabaseBootstrap']));
+    const custom = run.urns.filter((u) => !/::pgsteward:dev:\w+::/.test(u));
+    expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgsteward:')).length);
+    const parents = new Set(custom.map((u) => /::(pgsteward:dev:\w+)\$/.exec(u)?.[1]));
+    expect(parents).toEqual(new Set(['pgsteward:dev:Network', 'pgsteward:dev:DatabaseServer', 'pgsteward:dev:DatabaseBootstrap']));
   });
 
   it('puts the database on an internal network', () => {
     expect(run.ofType(NETWORK)).toHaveLength(1);
-    expect(dbNetwork.inputs).toMatchObject({ name: 'pgkit-dev-db-net', internal: true, driver: 'bridge' });
+    expect(dbNetwork.inputs).toMatchObject({ name: 'pgsteward-dev-db-net', internal: true, driver: 'bridge' });
   });
 
   it('attaches the database container to that network only, with no published port', () => {
     expect(server).toBeDefined();
-    expect(server!.inputs.networksAdvanced).toEqual([{ name: 'pgkit-dev-db-net', aliases: ['postgres'] }]);
+    expect(server!.inputs.networksAdvanced).toEqual([{ name: 'pgsteward-dev-db-net', aliases: ['postgres'] }]);
     expect(server!.inputs.networkMode).toBeUndefined();
     expect(server!.inputs.ports ?? []).toEqual([]);
     expect(server!.inputs.publishAllPorts).toBe(false);
@@ -60,8 +60,8 @@ describe('dev stack (Docker)', async () => {
 
   it('keeps data in a named volume and checks health with pg_isready', () => {
     const volume = run.one(VOLUME);
-    expect(volume.inputs.name).toBe('pgkit-dev-pgdata');
-    expect(server!.inputs.volumes).toEqual([{ volumeName: 'pgkit-dev-pgdata', containerPath: '/var/lib/postgresql/data' }]);
+    expect(volume.inputs.name).toBe('pgsteward-dev-pgdata');
+    expect(server!.inputs.volumes).toEqual([{ volumeName: 'pgsteward-dev-pgdata', containerPath: '/var/lib/postgresql/data' }]);
     expect(server!.inputs.healthcheck.tests).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'postgres']);
     expect(server!.inputs.wait).toBe(true);
   });
@@ -73,9 +73,9 @@ describe('dev stack (Docker)', async () => {
 
   it('never puts the superuser password in the container environment', async () => {
     const outputs = (await resolveAll(run.outputs)) as { adminPassword: string };
-    expect(server!.inputs.envs).toContain('POSTGRES_PASSWORD_FILE=/run/pgkit/postgres-password');
+    expect(server!.inputs.envs).toContain('POSTGRES_PASSWORD_FILE=/run/pgsteward/postgres-password');
     expect(JSON.stringify(server!.inputs.envs)).not.toContain(outputs.adminPassword);
-    expect(server!.inputs.uploads).toEqual([{ file: '/run/pgkit/postgres-password', content: outputs.adminPassword, owner: '999', group: '999', permissions: '0400' }]);
+    expect(server!.inputs.uploads).toEqual([{ file: '/run/pgsteward/postgres-password', content: outputs.adminPassword, owner: '999', group: '999', permissions: '0400' }]);
     // Sent to the engine as a secret, so it is encrypted in the state.
     expect(isSecretValue(server!.raw.uploads)).toBe(true);
   });
@@ -83,14 +83,14 @@ describe('dev stack (Docker)', async () => {
   it('runs setup-db once, attached, not must-run, on the internal network only', () => {
     expect(bootstrap).toBeDefined();
     expect(bootstrap!.inputs).toMatchObject({ attach: true, mustRun: false, logs: true, restart: 'no', rm: false });
-    expect(bootstrap!.inputs.networksAdvanced).toEqual([{ name: 'pgkit-dev-db-net' }]);
+    expect(bootstrap!.inputs.networksAdvanced).toEqual([{ name: 'pgsteward-dev-db-net' }]);
     expect(bootstrap!.inputs.ports ?? []).toEqual([]);
     expect(run.one(IMAGE, 'bootstrap-image').inputs.build.dockerfile).toMatch(/infra\/docker\/bootstrap\/Dockerfile$/);
   });
 
   it('hands setup-db exactly the environment core resolves: dev target, the server, every role password', async () => {
     const upload = (bootstrap!.inputs.uploads as { file: string; content: string; owner: string; permissions: string }[])[0]!;
-    expect(upload).toMatchObject({ file: '/run/pgkit/setup.env', owner: '1000', permissions: '0400' });
+    expect(upload).toMatchObject({ file: '/run/pgsteward/setup.env', owner: '1000', permissions: '0400' });
     expect(isSecretValue(bootstrap!.raw.uploads)).toBe(true);
     const env = parseEnv(upload.content);
     const target = resolveTarget({}, env as NodeJS.ProcessEnv, '/app');
@@ -98,7 +98,7 @@ describe('dev stack (Docker)', async () => {
     expect(target.kind).toBe('dev');
     expect(target.database).toBe('app');
     expect(target.pool).toEqual({ max: 10, min: 2, instances: 1 });
-    expect(target.admin).toEqual({ host: 'pgkit-dev-postgres', port: 5432, database: 'postgres', user: 'postgres', password: outputs.adminPassword, ssl: 'disable' });
+    expect(target.admin).toEqual({ host: 'pgsteward-dev-postgres', port: 5432, database: 'postgres', user: 'postgres', password: outputs.adminPassword, ssl: 'disable' });
     expect(target.rolePasswords).toEqual(Object.fromEntries(Object.entries(outputs.connections).map(([r, c]) => [r, c.password])));
     expect(bootstrap!.inputs.envs ?? []).toEqual([]);
   });
@@ -106,8 +106,8 @@ describe('dev stack (Docker)', async () => {
   it('keys the bootstrap run by the migrations + role definitions hash', async () => {
     const key = (await resolveAll(run.outputs.setupKey)) as string;
     expect(key).toMatch(/^[a-f0-9]{64}$/);
-    expect(labelsOf(bootstrap!)['io.pgkit.setup-key']).toBe(key);
-    expect(bootstrap!.inputs.name).toBe(`pgkit-dev-setup-${key.slice(0, 12)}`);
+    expect(labelsOf(bootstrap!)['io.pgsteward.setup-key']).toBe(key);
+    expect(bootstrap!.inputs.name).toBe(`pgsteward-dev-setup-${key.slice(0, 12)}`);
   });
 
   it('re-keys the bootstrap when a migration file changes', async () => {
@@ -116,42 +116,42 @@ describe('dev stack (Docker)', async () => {
     const same = await dev({}, { migrationsDir: dir });
     appendFileSync(path.join(dir, '0002_auth_users.sql'), '\n-- a change\n');
     const changed = await dev({}, { migrationsDir: dir });
-    const keyOf = (r: StackRun) => labelsOf(byLabel(r, 'bootstrap')[0]!)['io.pgkit.setup-key'];
-    expect(keyOf(same)).toBe(labelsOf(bootstrap!)['io.pgkit.setup-key']);
+    const keyOf = (r: StackRun) => labelsOf(byLabel(r, 'bootstrap')[0]!)['io.pgsteward.setup-key'];
+    expect(keyOf(same)).toBe(labelsOf(bootstrap!)['io.pgsteward.setup-key']);
     expect(keyOf(changed)).not.toBe(keyOf(same));
   });
 
   it('outputs the network, the container, and per-role connections with secret passwords', async () => {
-    expect(await resolveAll(run.outputs.network)).toBe('pgkit-dev-db-net');
-    expect(await resolveAll(run.outputs.container)).toBe('pgkit-dev-postgres');
+    expect(await resolveAll(run.outputs.network)).toBe('pgsteward-dev-db-net');
+    expect(await resolveAll(run.outputs.container)).toBe('pgsteward-dev-postgres');
     expect(run.outputs.forwardPort).toBeUndefined();
     const connections = run.outputs.connections as Record<string, pulumi.Output<unknown>>;
     expect(Object.keys(connections).sort()).toEqual(['app', 'backup', 'migrator', 'readonly']);
     for (const c of Object.values(connections)) expect(await pulumi.isSecret(c)).toBe(true);
     expect(await pulumi.isSecret(run.outputs.adminPassword as pulumi.Output<string>)).toBe(true);
     const app = (await resolveAll(connections.app)) as Record<string, unknown>;
-    expect(app).toMatchObject({ host: 'pgkit-dev-postgres', port: 5432, database: 'app', user: 'app_app' });
-    expect(app.url).toBe(`postgres://app_app:${app.password}@pgkit-dev-postgres:5432/app?sslmode=disable`);
+    expect(app).toMatchObject({ host: 'pgsteward-dev-postgres', port: 5432, database: 'app', user: 'app_app' });
+    expect(app.url).toBe(`postgres://app_app:${app.password}@pgsteward-dev-postgres:5432/app?sslmode=disable`);
     expect(await resolveAll((run.outputs.bootstrap as { exitCode: unknown }).exitCode)).toBe(0);
   });
 });
 
 describe('dev stack with the loopback forward', async () => {
-  const run = await dev({ 'pgkit:forward': 'true', 'pgkit:forwardPort': '6543' });
+  const run = await dev({ 'pgsteward:forward': 'true', 'pgsteward:forwardPort': '6543' });
 
   it('publishes one port, on 127.0.0.1 only, from a relay, never from the database container', () => {
     const published = run.ofType(CONTAINER).filter((c) => (c.inputs.ports ?? []).length > 0);
     expect(published).toHaveLength(1);
     const relay = published[0]!;
-    expect(labelsOf(relay)['io.pgkit.purpose']).toBe('loopback-forward');
+    expect(labelsOf(relay)['io.pgsteward.purpose']).toBe('loopback-forward');
     expect(relay.inputs.ports).toEqual([{ internal: 5432, external: 6543, ip: '127.0.0.1', protocol: 'tcp' }]);
-    expect(relay.inputs.command).toEqual(['TCP:pgkit-dev-postgres:5432']);
+    expect(relay.inputs.command).toEqual(['TCP:pgsteward-dev-postgres:5432']);
     const server = byLabel(run, 'database')[0]!;
-    expect(server.inputs.networksAdvanced).toEqual([{ name: 'pgkit-dev-db-net', aliases: ['postgres'] }]);
+    expect(server.inputs.networksAdvanced).toEqual([{ name: 'pgsteward-dev-db-net', aliases: ['postgres'] }]);
   });
 
   it('gives the relay a forward-only bridge that binds to loopback, and keeps the database network internal', () => {
-    const nets = Object.fromEntries(run.ofType(NETWORK).map((n) => [labelsOf(n)['io.pgkit.purpose'], n.inputs]));
+    const nets = Object.fromEntries(run.ofType(NETWORK).map((n) => [labelsOf(n)['io.pgsteward.purpose'], n.inputs]));
     expect(nets.database).toMatchObject({ internal: true });
     expect(nets['loopback-forward']).toMatchObject({ internal: false, options: { 'com.docker.network.bridge.host_binding_ipv4': '127.0.0.1' } });
   });
@@ -184,6 +184,6 @@ describe('dev stack failures', () => {
   });
 
   it('fails the preview on bad config, with one line naming the key', async () => {
-    await expect(dev({ 'pgkit:memoryMb': 'lots' })).rejects.toThrow(/pgkit:memoryMb must be a whole number from 256 to 65536, got "lots"/);
+    await expect(dev({ 'pgsteward:memoryMb': 'lots' })).rejects.toThrow(/pgsteward:memoryMb must be a whole number from 256 to 65536, got "lots"/);
   });
 });

@@ -58,9 +58,9 @@ describe('postgres Dockerfile', () => {
 
   it('starts through the entrypoint that re-applies the superuser password to a kept volume', () => {
     const final = s[1]!.lines;
-    expect(final).toContain('COPY --chmod=0755 pgkit-entrypoint.sh /usr/local/bin/pgkit-entrypoint.sh');
-    expect(final).toContain('ENTRYPOINT ["pgkit-entrypoint.sh"]');
-    expect(readFileSync(path.join(REPO_ROOT, 'infra/docker/postgres/pgkit-entrypoint.sh'), 'utf8')).toMatch(/exec docker-entrypoint\.sh "\$@"\n$/);
+    expect(final).toContain('COPY --chmod=0755 pgsteward-entrypoint.sh /usr/local/bin/pgsteward-entrypoint.sh');
+    expect(final).toContain('ENTRYPOINT ["pgsteward-entrypoint.sh"]');
+    expect(readFileSync(path.join(REPO_ROOT, 'infra/docker/postgres/pgsteward-entrypoint.sh'), 'utf8')).toMatch(/exec docker-entrypoint\.sh "\$@"\n$/);
   });
 });
 

@@ -19,7 +19,7 @@ function lambdaFor(database: string, overrides: { masterPassword?: string } = {}
   const secrets = new Map<string, string>([[MASTER_ARN, JSON.stringify({ username: admin.user, password: overrides.masterPassword ?? admin.password })]]);
   const roleArns: Record<string, string> = {};
   for (const r of LOGIN_ROLES) {
-    roleArns[r] = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:pgkit-prod/${database}_${r}-abc`;
+    roleArns[r] = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:pgsteward-prod/${database}_${r}-abc`;
     secrets.set(roleArns[r], JSON.stringify({ engine: 'postgres', username: `${database}_${r}`, password: passwords[r] }));
   }
   const reads: string[] = [];
@@ -82,7 +82,7 @@ describe('prod bootstrap Lambda handler', () => {
     const database = uniqueName('lambda');
     const { env } = lambdaFor(database);
     const missing = createHandler({ env: { ...env, [LAMBDA_ENV.masterSecretArn]: undefined }, migrationsDir: MIGRATIONS_DIR, readSecret: async () => '{}' });
-    await expect(missing({})).rejects.toThrow('database bootstrap failed: the bootstrap function has no PGKIT_MASTER_SECRET_ARN; redeploy the stack; its configuration is incomplete');
+    await expect(missing({})).rejects.toThrow('database bootstrap failed: the bootstrap function has no PGSTEWARD_MASTER_SECRET_ARN; redeploy the stack; its configuration is incomplete');
     const noPassword = createHandler({ env, migrationsDir: MIGRATIONS_DIR, readSecret: async () => JSON.stringify({ username: 'x' }) });
     await expect(noPassword({})).rejects.toThrow(/the master user secret has no password/);
   });

@@ -6,8 +6,8 @@ import { POLICIES } from './policies.ts';
  * analyzer's gRPC server, so only Pulumi's policy runner loads this file (via index.cjs);
  * tests import the policies from policies.ts instead.
  */
-new PolicyPack('pgkit-database-security', {
-  description: "The design record's security decisions for the pgkit database stacks.",
+new PolicyPack('pgsteward-database-security', {
+  description: "The design record's security decisions for the pgsteward database stacks.",
   enforcementLevel: 'mandatory',
   policies: POLICIES,
 });

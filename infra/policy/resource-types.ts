@@ -15,9 +15,9 @@ export const TYPES = {
 
 /** Tags and labels the stacks set (infra/naming.ts) and the policies key on. */
 export const MARKERS = {
-  targetTag: 'pgkit:target',
-  tierTag: 'pgkit:tier',
-  purposeLabel: 'io.pgkit.purpose',
+  targetTag: 'pgsteward:target',
+  tierTag: 'pgsteward:tier',
+  purposeLabel: 'io.pgsteward.purpose',
   loopbackForward: 'loopback-forward',
   database: 'database',
 } as const;

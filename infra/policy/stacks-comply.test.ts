@@ -18,26 +18,26 @@ async function allViolations(resources: Recorded[]): Promise<string[]> {
 
 describe('the stacks against the policy pack', () => {
   it('dev, with and without the loopback forward, has no violation', async () => {
-    const plain = await runStack({ stack: 'dev', config: { 'pgkit:target': 'dev' } });
-    const forward = await runStack({ stack: 'dev', config: { 'pgkit:target': 'dev', 'pgkit:forward': 'true' } });
+    const plain = await runStack({ stack: 'dev', config: { 'pgsteward:target': 'dev' } });
+    const forward = await runStack({ stack: 'dev', config: { 'pgsteward:target': 'dev', 'pgsteward:forward': 'true' } });
     expect(await allViolations([...plain.resources, ...forward.resources])).toEqual([]);
   });
 
   it('prod, with replicas, Multi-AZ and the bastion, has no violation', async () => {
-    const run = await runStack({ stack: 'prod', config: { 'pgkit:target': 'prod', 'pgkit:readReplicas': '1', 'pgkit:multiAz': 'true', 'pgkit:ssmBastion': 'true' } });
+    const run = await runStack({ stack: 'prod', config: { 'pgsteward:target': 'prod', 'pgsteward:readReplicas': '1', 'pgsteward:multiAz': 'true', 'pgsteward:ssmBastion': 'true' } });
     const rds = run.ofType(TYPES.rdsInstance);
     expect(rds).toHaveLength(2);
     expect(await allViolations(run.resources)).toEqual([]);
     // The same check does catch a change that breaks the design.
     const broken = { ...rds[0]!, inputs: { ...rds[0]!.inputs, publiclyAccessible: true, deletionProtection: false } };
     expect(await allViolations([broken])).toEqual([
-      expect.stringMatching(/^pgkit-no-public-database /),
-      expect.stringMatching(/^pgkit-prod-deletion-protection /),
+      expect.stringMatching(/^pgsteward-no-public-database /),
+      expect.stringMatching(/^pgsteward-prod-deletion-protection /),
     ]);
   });
 
   it('prod with deletion protection switched off is reported by the pack', async () => {
-    const run = await runStack({ stack: 'prod', config: { 'pgkit:target': 'prod', 'pgkit:deletionProtection': 'false' } });
-    expect(await allViolations(run.resources)).toEqual([expect.stringMatching(/^pgkit-prod-deletion-protection aws:rds\/instance:Instance database-primary: deletionProtection is not true/)]);
+    const run = await runStack({ stack: 'prod', config: { 'pgsteward:target': 'prod', 'pgsteward:deletionProtection': 'false' } });
+    expect(await allViolations(run.resources)).toEqual([expect.stringMatching(/^pgsteward-prod-deletion-protection aws:rds\/instance:Instance database-primary: deletionProtection is not true/)]);
   });
 });

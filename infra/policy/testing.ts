@@ -9,7 +9,7 @@ export async function violations(policy: ResourceValidationPolicy, type: string,
   const args: ResourceValidationArgs = {
     type,
     props,
-    urn: `urn:pulumi:test::pgkit::${type}::subject`,
+    urn: `urn:pulumi:test::pgsteward::${type}::subject`,
     name: 'subject',
     opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
     stackTags: new Map(),

@@ -23,13 +23,13 @@ export class SsmBastion extends pulumi.ComponentResource {
   readonly instance: aws.ec2.Instance;
 
   constructor(name: string, args: SsmBastionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:prod:SsmBastion', name, {}, opts);
+    super('pgsteward:prod:SsmBastion', name, {}, opts);
     const parent = { parent: this };
     const tags = stackTags(args.tags, 'bastion');
     const role = new aws.iam.Role(
       `${name}-role`,
       {
-        description: 'pgkit SSM port-forwarding bastion',
+        description: 'pgsteward SSM port-forwarding bastion',
         assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
         tags,
       },

@@ -55,7 +55,7 @@ export class ProdBootstrap extends pulumi.ComponentResource {
   readonly result: pulumi.Output<string>;
 
   constructor(name: string, args: ProdBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:prod:DatabaseBootstrap', name, {}, opts);
+    super('pgsteward:prod:DatabaseBootstrap', name, {}, opts);
     const parent = { parent: this };
     const tags = stackTags(args.tags, 'bootstrap');
     const roles = roleNames(args.database);
@@ -72,7 +72,7 @@ export class ProdBootstrap extends pulumi.ComponentResource {
           namePrefix: args.names.roleSecretPrefix(roles[role]),
           description: `PostgreSQL login for ${roles[role]} on ${args.database}`,
           recoveryWindowInDays: args.secretRecoveryDays,
-          tags: { ...tags, 'pgkit:role': roles[role] },
+          tags: { ...tags, 'pgsteward:role': roles[role] },
         },
         parent,
       );
@@ -96,7 +96,7 @@ export class ProdBootstrap extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-role`,
       {
-        description: 'pgkit database bootstrap function',
+        description: 'pgsteward database bootstrap function',
         assumeRolePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
         tags,
       },
@@ -137,7 +137,7 @@ export class ProdBootstrap extends pulumi.ComponentResource {
       `${name}-function`,
       {
         name: args.names.bootstrapFunction,
-        description: 'Creates the least-privilege roles and applies the migrations (pgkit setup-db)',
+        description: 'Creates the least-privilege roles and applies the migrations (pgsteward setup-db)',
         role: role.arn,
         runtime: LAMBDA_RUNTIME,
         architectures: ['arm64'],

@@ -47,14 +47,14 @@ export class ProdDatabaseServer extends pulumi.ComponentResource {
   readonly masterSecretArn: pulumi.Output<string>;
 
   constructor(name: string, args: ProdDatabaseServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:prod:DatabaseServer', name, {}, opts);
+    super('pgsteward:prod:DatabaseServer', name, {}, opts);
     const parent = { parent: this };
     const cfg = args.config;
     const tags = stackTags(args.tags, 'database');
 
     this.parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
-      { name: args.names.parameterGroup, family: PARAMETER_FAMILY, description: 'pgkit: TLS forced, slow-statement and connection logging, max_connections from the pool budget', parameters: args.parameters, tags },
+      { name: args.names.parameterGroup, family: PARAMETER_FAMILY, description: 'pgsteward: TLS forced, slow-statement and connection logging, max_connections from the pool budget', parameters: args.parameters, tags },
       parent,
     );
 

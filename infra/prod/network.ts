@@ -33,7 +33,7 @@ export class ProdNetwork extends pulumi.ComponentResource {
   readonly subnetIds: pulumi.Output<string[]>;
 
   constructor(name: string, args: ProdNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('pgkit:prod:Network', name, {}, opts);
+    super('pgsteward:prod:Network', name, {}, opts);
     const parent = { parent: this };
     const tags = (component: string, extra: Record<string, string> = {}) => stackTags(args.tags, component, extra);
 
@@ -58,7 +58,7 @@ export class ProdNetwork extends pulumi.ComponentResource {
             cidrBlock,
             availabilityZone: zones.names.apply((names) => {
               const az = names[i];
-              if (!az) throw new pulumi.RunError(`the region offers ${names.length} availability zones, ${args.azCount} were asked for; lower pgkit:azCount`);
+              if (!az) throw new pulumi.RunError(`the region offers ${names.length} availability zones, ${args.azCount} were asked for; lower pgsteward:azCount`);
               return az;
             }),
             mapPublicIpOnLaunch: false,

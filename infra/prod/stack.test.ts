@@ -31,11 +31,11 @@ const T = {
 };
 
 const prod = (config: Record<string, string> = {}, extra: Partial<Parameters<typeof runStack>[0]> = {}) =>
-  runStack({ stack: 'prod', config: { 'aws:region': 'eu-west-1', 'pgkit:target': 'prod', ...config }, ...extra });
+  runStack({ stack: 'prod', config: { 'aws:region': 'eu-west-1', 'pgsteward:target': 'prod', ...config }, ...extra });
 
 const idOf = (run: StackRun, type: string, name: string) => `${run.one(type, name).name}-id`;
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgkit-prod-stack-'));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-prod-stack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('prod stack (AWS)', async () => {
@@ -44,10 +44,10 @@ describe('prod stack (AWS)', async () => {
   const subnetIds = run.ofType(T.subnet).map((s) => `${s.name}-id`);
 
   it('declares every resource inside one of its components: network, server, bootstrap', () => {
-    const custom = run.urns.filter((u) => !/::pgkit:prod:\w+::/.test(u));
-    expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgkit:')).length);
-    const parents = new Set(custom.map((u) => /::(pgkit:prod:\w+)\$/.exec(u)?.[1]));
-    expect(parents).toEqual(new Set(['pgkit:prod:Network', 'pgkit:prod:DatabaseServer', 'pgkit:prod:DatabaseBootstrap']));
+    const custom = run.urns.filter((u) => !/::pgsteward:prod:\w+::/.test(u));
+    expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgsteward:')).length);
+    const parents = new Set(custom.map((u) => /::(pgsteward:prod:\w+)\$/.exec(u)?.[1]));
+    expect(parents).toEqual(new Set(['pgsteward:prod:Network', 'pgsteward:prod:DatabaseServer', 'pgsteward:prod:DatabaseBootstrap']));
   });
 
   it('builds private subnets in two availability zones, with no public addresses', () => {
@@ -56,7 +56,7 @@ describe('prod stack (AWS)', async () => {
     expect(new Set(subnets.map((s) => s.inputs.availabilityZone))).toEqual(new Set(['eu-west-1a', 'eu-west-1b']));
     for (const s of subnets) {
       expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
-      expect(s.inputs.tags['pgkit:tier']).toBe('private');
+      expect(s.inputs.tags['pgsteward:tier']).toBe('private');
     }
     expect(subnets.map((s) => s.inputs.cidrBlock)).toEqual(['10.42.0.0/20', '10.42.16.0/20']);
   });
@@ -100,15 +100,15 @@ describe('prod stack (AWS)', async () => {
       publiclyAccessible: false,
       deletionProtection: true,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: 'pgkit-prod-db-final',
+      finalSnapshotIdentifier: 'pgsteward-prod-db-final',
       backupRetentionPeriod: 7,
       performanceInsightsEnabled: true,
       multiAz: false,
       manageMasterUserPassword: true,
-      identifier: 'pgkit-prod-db',
+      identifier: 'pgsteward-prod-db',
     });
     expect(primary!.inputs.password).toBeUndefined();
-    expect(primary!.inputs.dbSubnetGroupName).toBe('pgkit-prod-db-subnets');
+    expect(primary!.inputs.dbSubnetGroupName).toBe('pgsteward-prod-db-subnets');
     expect(primary!.inputs.vpcSecurityGroupIds).toEqual([idOf(run, T.sg, 'network-db-sg')]);
   });
 
@@ -125,11 +125,11 @@ describe('prod stack (AWS)', async () => {
 
   it('keeps role passwords in Secrets Manager, as secrets', () => {
     const secrets = run.ofType(T.secret);
-    expect(secrets.map((s) => s.inputs.namePrefix).sort()).toEqual(['pgkit-prod/app_app-', 'pgkit-prod/app_backup-', 'pgkit-prod/app_migrator-', 'pgkit-prod/app_readonly-']);
+    expect(secrets.map((s) => s.inputs.namePrefix).sort()).toEqual(['pgsteward-prod/app_app-', 'pgsteward-prod/app_backup-', 'pgsteward-prod/app_migrator-', 'pgsteward-prod/app_readonly-']);
     for (const v of run.ofType(T.secretVersion)) {
       expect(isSecretValue(v.raw.secretString)).toBe(true);
       const doc = JSON.parse(v.inputs.secretString);
-      expect(doc).toMatchObject({ engine: 'postgres', host: 'pgkit-prod-db.c0ffee.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'app' });
+      expect(doc).toMatchObject({ engine: 'postgres', host: 'pgsteward-prod-db.c0ffee.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'app' });
       expect(doc.password).toMatch(/^[A-Za-z0-9]{20,}$/);
     }
   });
@@ -147,11 +147,11 @@ describe('prod stack (AWS)', async () => {
 
   it('configures the Lambda with the variables core resolves, and no password', () => {
     const vars = run.one(T.fn).inputs.environment.variables as Record<string, string>;
-    expect(vars).toMatchObject({ DB_TARGET: 'prod', DB_NAME: 'app', DB_POOL_MAX: '10', DB_POOL_MIN: '2', DB_APP_INSTANCES: '1', PGKIT_DB_SSLMODE: 'verify-full', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
+    expect(vars).toMatchObject({ DB_TARGET: 'prod', DB_NAME: 'app', DB_POOL_MAX: '10', DB_POOL_MIN: '2', DB_APP_INSTANCES: '1', PGSTEWARD_DB_SSLMODE: 'verify-full', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
     expect(Object.keys(vars).filter((k) => /PASSWORD|DATABASE_URL/.test(k))).toEqual([]);
-    expect(JSON.parse(vars.PGKIT_ROLE_SECRET_ARNS!)).toEqual(Object.fromEntries(run.ofType(T.secret).map((s) => [s.name.replace(/^bootstrap-(.*)-secret$/, '$1'), expect.stringMatching(/^arn:aws:secretsmanager:/)])));
+    expect(JSON.parse(vars.PGSTEWARD_ROLE_SECRET_ARNS!)).toEqual(Object.fromEntries(run.ofType(T.secret).map((s) => [s.name.replace(/^bootstrap-(.*)-secret$/, '$1'), expect.stringMatching(/^arn:aws:secretsmanager:/)])));
     // With DATABASE_URL added from the master secret, core accepts it as the prod target.
-    const t = resolveTarget({}, { ...vars, DATABASE_URL: `postgres://pgkit_admin:x@${vars.PGKIT_DB_HOST}:5432/postgres?sslmode=verify-full` }, '/tmp');
+    const t = resolveTarget({}, { ...vars, DATABASE_URL: `postgres://pgsteward_admin:x@${vars.PGSTEWARD_DB_HOST}:5432/postgres?sslmode=verify-full` }, '/tmp');
     expect(t).toMatchObject({ kind: 'prod', database: 'app', pool: { max: 10, min: 2, instances: 1 } });
   });
 
@@ -166,7 +166,7 @@ describe('prod stack (AWS)', async () => {
   it('invokes the Lambda with triggers keyed by migrations, role SQL, package and role passwords', async () => {
     const inv = run.one(T.invocation);
     const key = (await resolveAll(run.outputs.setupKey)) as string;
-    expect(inv.inputs.functionName).toBe('pgkit-prod-db-bootstrap');
+    expect(inv.inputs.functionName).toBe('pgsteward-prod-db-bootstrap');
     expect(JSON.parse(inv.inputs.input)).toEqual({ setupKey: key });
     expect(inv.inputs.triggers.setupKey).toBe(key);
     expect(inv.inputs.triggers.package).toMatch(/^[a-f0-9]{64}$/);
@@ -189,7 +189,7 @@ describe('prod stack (AWS)', async () => {
   it('outputs per-role connection info with secret passwords, and the secret ARNs', async () => {
     const connections = run.outputs.connections as Record<string, pulumi.Output<unknown>>;
     for (const c of Object.values(connections)) expect(await pulumi.isSecret(c)).toBe(true);
-    expect(await resolveAll(connections.app)).toMatchObject({ host: 'pgkit-prod-db.c0ffee.eu-west-1.rds.amazonaws.com', port: 5432, database: 'app', user: 'app_app', sslmode: 'verify-full' });
+    expect(await resolveAll(connections.app)).toMatchObject({ host: 'pgsteward-prod-db.c0ffee.eu-west-1.rds.amazonaws.com', port: 5432, database: 'app', user: 'app_app', sslmode: 'verify-full' });
     expect(Object.keys((await resolveAll(run.outputs.roleSecretArns)) as object).sort()).toEqual(['app', 'backup', 'migrator', 'readonly']);
     expect(run.outputs.bastionInstanceId).toBeUndefined();
   });
@@ -197,18 +197,18 @@ describe('prod stack (AWS)', async () => {
 
 describe('prod stack options', () => {
   it('adds Multi-AZ, read replicas and more AZs from config', async () => {
-    const run = await prod({ 'pgkit:multiAz': 'true', 'pgkit:readReplicas': '2', 'pgkit:azCount': '3', 'pgkit:backupRetentionDays': '14' });
+    const run = await prod({ 'pgsteward:multiAz': 'true', 'pgsteward:readReplicas': '2', 'pgsteward:azCount': '3', 'pgsteward:backupRetentionDays': '14' });
     const [primary, ...replicas] = run.ofType(T.rds);
     expect(primary!.inputs).toMatchObject({ multiAz: true, backupRetentionPeriod: 14 });
     expect(replicas).toHaveLength(2);
     for (const r of replicas) {
-      expect(r.inputs).toMatchObject({ replicateSourceDb: 'pgkit-prod-db', publiclyAccessible: false, storageEncrypted: true, deletionProtection: true, parameterGroupName: 'pgkit-prod-pg17' });
+      expect(r.inputs).toMatchObject({ replicateSourceDb: 'pgsteward-prod-db', publiclyAccessible: false, storageEncrypted: true, deletionProtection: true, parameterGroupName: 'pgsteward-prod-pg17' });
     }
     expect(run.ofType(T.subnet)).toHaveLength(3);
   });
 
   it('adds a private SSM bastion with the endpoints Session Manager needs', async () => {
-    const run = await prod({ 'pgkit:ssmBastion': 'true' });
+    const run = await prod({ 'pgsteward:ssmBastion': 'true' });
     const bastion = run.one(T.ec2);
     expect(bastion.inputs).toMatchObject({ associatePublicIpAddress: false, instanceType: 't4g.nano', metadataOptions: { httpTokens: 'required' } });
     expect(bastion.inputs.vpcSecurityGroupIds).toEqual([idOf(run, T.sg, 'network-app-sg')]);

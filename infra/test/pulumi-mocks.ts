@@ -154,7 +154,7 @@ export async function resolveAll(value: unknown): Promise<unknown> {
 
 /**
  * Sets the mocks and the config, then imports the program (mocks first, so nothing in it
- * can talk to a real engine) and runs it. `config` keys are `pgkit:<key>` as in a stack file.
+ * can talk to a real engine) and runs it. `config` keys are `pgsteward:<key>` as in a stack file.
  */
 export async function runStack(opts: { stack: string; config: Record<string, string>; migrationsDir?: string; behaviour?: MockBehaviour }): Promise<StackRun> {
   const resources: Recorded[] = [];
@@ -168,7 +168,7 @@ export async function runStack(opts: { stack: string; config: Record<string, str
       },
       call: mockCall,
     },
-    'pgkit',
+    'pgsteward',
     opts.stack,
     false,
   );

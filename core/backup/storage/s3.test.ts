@@ -35,12 +35,12 @@ async function client(): Promise<S3Client> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'pgkit-s3rver-'));
+  dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-s3rver-'));
   server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir, configureBuckets: [{ name: 'backups' }] });
   const { port } = await server.run();
   process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-  cfg = { type: 's3', bucket: 'backups', prefix: 'pgkit', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, sse: 'AES256', kmsKeyId: undefined };
+  cfg = { type: 's3', bucket: 'backups', prefix: 'pgsteward', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, sse: 'AES256', kmsKeyId: undefined };
 });
 
 afterAll(async () => {
@@ -54,18 +54,18 @@ describe('S3 storage against a loopback S3 server', () => {
     await seed(db.admin, 7);
     const ops = testOpsConfig();
     const target = await openPg15Target(db);
-    const storage = new S3Storage(cfg, `pgkit/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
+    const storage = new S3Storage(cfg, `pgsteward/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
 
     const { location, manifest } = await backupDatabase(target, { ops, storage });
-    expect(location).toBe(`s3://backups/pgkit/local/${db.database}/${manifest.name}`);
+    expect(location).toBe(`s3://backups/pgsteward/local/${db.database}/${manifest.name}`);
     const puts = sent.filter((h) => h['x-amz-server-side-encryption']);
     expect(puts.length).toBeGreaterThanOrEqual(2); // the dump and its manifest
     expect(new Set(puts.map((h) => h['x-amz-server-side-encryption']))).toEqual(new Set(['AES256']));
     const raw = await client();
-    const head = await raw.send(new HeadObjectCommand({ Bucket: 'backups', Key: `pgkit/local/${db.database}/${manifest.name}` }));
+    const head = await raw.send(new HeadObjectCommand({ Bucket: 'backups', Key: `pgsteward/local/${db.database}/${manifest.name}` }));
     expect(head.Metadata?.sha256).toBe(manifest.sha256);
     expect(head.ContentLength).toBe(manifest.bytes);
-    const mfObject = await raw.send(new GetObjectCommand({ Bucket: 'backups', Key: `pgkit/local/${db.database}/${manifest.name.replace(/\.dump$/, '.json')}` }));
+    const mfObject = await raw.send(new GetObjectCommand({ Bucket: 'backups', Key: `pgsteward/local/${db.database}/${manifest.name.replace(/\.dump$/, '.json')}` }));
     expect(parseManifest(await mfObject.Body!.transformToString(), 's3')).toEqual(manifest);
 
     const listing = await storage.list();
@@ -93,9 +93,9 @@ describe('S3 storage against a loopback S3 server', () => {
     const db = await provisionPg15('s3bad');
     const ops = testOpsConfig();
     const target = await openPg15Target(db);
-    const storage = new S3Storage(cfg, `pgkit/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
+    const storage = new S3Storage(cfg, `pgsteward/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
     const { manifest } = await backupDatabase(target, { ops, storage });
-    const key = `pgkit/local/${db.database}/${manifest.name}`;
+    const key = `pgsteward/local/${db.database}/${manifest.name}`;
     const raw = await client();
     const body = Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: 'backups', Key: key }))).Body!.transformToByteArray());
     body[body.length - 10]! ^= 0xff;

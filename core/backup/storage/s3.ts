@@ -128,7 +128,7 @@ export class S3Storage implements BackupStorage {
           Key: this.key(manifest.name),
           Body: createReadStream(staged),
           ContentType: 'application/octet-stream',
-          Metadata: { sha256: manifest.sha256, 'pgkit-database': manifest.database, 'pgkit-target': manifest.target },
+          Metadata: { sha256: manifest.sha256, 'pgsteward-database': manifest.database, 'pgsteward-target': manifest.target },
           ...this.encryption(),
         },
         partSize: 16 * 1024 * 1024,

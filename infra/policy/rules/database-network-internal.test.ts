@@ -3,7 +3,7 @@ import { TYPES } from '../resource-types.ts';
 import { violations } from '../testing.ts';
 import { databaseNetworkInternal } from './database-network-internal.ts';
 
-const label = (purpose: string) => [{ label: 'io.pgkit.purpose', value: purpose }];
+const label = (purpose: string) => [{ label: 'io.pgsteward.purpose', value: purpose }];
 
 describe(databaseNetworkInternal.name, () => {
   it('passes an internal Docker network and a loopback-bound forward bridge', async () => {
@@ -28,13 +28,13 @@ describe(databaseNetworkInternal.name, () => {
   });
 
   it('passes private AWS subnets and route tables with only the local route', async () => {
-    expect(await violations(databaseNetworkInternal, TYPES.subnet, { mapPublicIpOnLaunch: false, tags: { 'pgkit:tier': 'private' } })).toEqual([]);
-    expect(await violations(databaseNetworkInternal, TYPES.routeTable, { routes: [], tags: { 'pgkit:tier': 'private' } })).toEqual([]);
+    expect(await violations(databaseNetworkInternal, TYPES.subnet, { mapPublicIpOnLaunch: false, tags: { 'pgsteward:tier': 'private' } })).toEqual([]);
+    expect(await violations(databaseNetworkInternal, TYPES.routeTable, { routes: [], tags: { 'pgsteward:tier': 'private' } })).toEqual([]);
   });
 
   it('flags public addresses on a private subnet and a route out of a private table', async () => {
-    expect(await violations(databaseNetworkInternal, TYPES.subnet, { mapPublicIpOnLaunch: true, tags: { 'pgkit:tier': 'private' } })).toHaveLength(1);
-    expect(await violations(databaseNetworkInternal, TYPES.routeTable, { routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: 'igw-123' }], tags: { 'pgkit:tier': 'private' } })).toEqual([
+    expect(await violations(databaseNetworkInternal, TYPES.subnet, { mapPublicIpOnLaunch: true, tags: { 'pgsteward:tier': 'private' } })).toHaveLength(1);
+    expect(await violations(databaseNetworkInternal, TYPES.routeTable, { routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: 'igw-123' }], tags: { 'pgsteward:tier': 'private' } })).toEqual([
       'a private route table routes 0.0.0.0/0 through igw-123; private subnets keep only the local route.',
     ]);
   });

@@ -8,7 +8,7 @@ import { dockerLabel, isLoopbackAddress, MARKERS, TYPES } from '../resource-type
  * no route out; an RDS instance lives in a DB subnet group, never the default VPC.
  */
 export const databaseNetworkInternal: ResourceValidationPolicy = {
-  name: 'pgkit-database-network-internal',
+  name: 'pgsteward-database-network-internal',
   description: 'The database network is internal: no route out, nothing reachable from outside.',
   enforcementLevel: 'mandatory',
   severity: 'high',

@@ -3,7 +3,7 @@ import { isLoopbackAddress, TYPES } from '../resource-types.ts';
 
 /** Design record: "Can't connect from host without port forward" - and a forward stays on this machine. */
 export const dockerPortsLoopbackOnly: ResourceValidationPolicy = {
-  name: 'pgkit-docker-ports-loopback-only',
+  name: 'pgsteward-docker-ports-loopback-only',
   description: 'A Docker container publishes ports only on the loopback address (127.0.0.1), never on every interface.',
   enforcementLevel: 'mandatory',
   severity: 'high',

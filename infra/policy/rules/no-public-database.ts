@@ -3,7 +3,7 @@ import { TYPES } from '../resource-types.ts';
 
 /** Design record, network isolation: "No external exposure". */
 export const noPublicDatabase: ResourceValidationPolicy = {
-  name: 'pgkit-no-public-database',
+  name: 'pgsteward-no-public-database',
   description: 'Databases are never publicly accessible: they are reached from inside the private network only.',
   enforcementLevel: 'mandatory',
   severity: 'critical',

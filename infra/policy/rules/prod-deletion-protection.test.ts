@@ -3,7 +3,7 @@ import { TYPES } from '../resource-types.ts';
 import { violations } from '../testing.ts';
 import { prodDeletionProtection } from './prod-deletion-protection.ts';
 
-const prodTags = { 'pgkit:target': 'prod' };
+const prodTags = { 'pgsteward:target': 'prod' };
 
 describe(prodDeletionProtection.name, () => {
   it('passes a protected primary with a final snapshot, and a protected replica', async () => {
@@ -13,13 +13,13 @@ describe(prodDeletionProtection.name, () => {
 
   it('flags a prod instance without deletion protection or without a final snapshot', async () => {
     expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: prodTags, deletionProtection: false, finalSnapshotIdentifier: 'x' })).toEqual([
-      'deletionProtection is not true; run pulumi config set pgkit:deletionProtection true.',
+      'deletionProtection is not true; run pulumi config set pgsteward:deletionProtection true.',
     ]);
     expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: prodTags, deletionProtection: true, skipFinalSnapshot: true })).toHaveLength(1);
   });
 
   it('treats an untagged instance as prod, and leaves other targets alone', async () => {
     expect(await violations(prodDeletionProtection, TYPES.rdsInstance, {})).toHaveLength(2);
-    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: { 'pgkit:target': 'dev' } })).toEqual([]);
+    expect(await violations(prodDeletionProtection, TYPES.rdsInstance, { tags: { 'pgsteward:target': 'dev' } })).toEqual([]);
   });
 });

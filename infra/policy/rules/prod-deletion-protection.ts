@@ -6,7 +6,7 @@ import { MARKERS, TYPES } from '../resource-types.ts';
  * of the prod target (and to any not tagged with a target, to be safe).
  */
 export const prodDeletionProtection: ResourceValidationPolicy = {
-  name: 'pgkit-prod-deletion-protection',
+  name: 'pgsteward-prod-deletion-protection',
   description: 'Production databases have deletion protection, and deleting a primary leaves a final snapshot.',
   enforcementLevel: 'mandatory',
   severity: 'high',
@@ -15,7 +15,7 @@ export const prodDeletionProtection: ResourceValidationPolicy = {
     const target = args.props.tags?.[MARKERS.targetTag];
     if (target !== undefined && target !== 'prod') return;
     if (args.props.deletionProtection !== true) {
-      reportViolation('deletionProtection is not true; run pulumi config set pgkit:deletionProtection true.');
+      reportViolation('deletionProtection is not true; run pulumi config set pgsteward:deletionProtection true.');
     }
     const primary = !args.props.replicateSourceDb;
     if (primary && (args.props.skipFinalSnapshot === true || !args.props.finalSnapshotIdentifier)) {

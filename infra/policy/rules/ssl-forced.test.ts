@@ -6,7 +6,7 @@ import { sslForced } from './ssl-forced.ts';
 describe(sslForced.name, () => {
   it('passes a postgres17 parameter group with rds.force_ssl = 1, and an instance using it', async () => {
     expect(await violations(sslForced, TYPES.rdsParameterGroup, { family: 'postgres17', parameters: [{ name: 'rds.force_ssl', value: '1' }] })).toEqual([]);
-    expect(await violations(sslForced, TYPES.rdsInstance, { engine: 'postgres', parameterGroupName: 'pgkit-prod-pg17' })).toEqual([]);
+    expect(await violations(sslForced, TYPES.rdsInstance, { engine: 'postgres', parameterGroupName: 'pgsteward-prod-pg17' })).toEqual([]);
   });
 
   it('flags a parameter group that does not force TLS', async () => {

@@ -3,7 +3,7 @@ import { TYPES } from '../resource-types.ts';
 
 /** Traffic to the database is encrypted: the server refuses anything but TLS. */
 export const sslForced: ResourceValidationPolicy = {
-  name: 'pgkit-ssl-forced',
+  name: 'pgsteward-ssl-forced',
   description: 'PostgreSQL on RDS refuses unencrypted connections (rds.force_ssl = 1 in its own parameter group).',
   enforcementLevel: 'mandatory',
   severity: 'high',

@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from '@pulumi/policy';
 import { TYPES } from '../resource-types.ts';
 
 export const storageEncrypted: ResourceValidationPolicy = {
-  name: 'pgkit-storage-encrypted',
+  name: 'pgsteward-storage-encrypted',
   description: 'Database storage, and so its snapshots and backups, is encrypted at rest.',
   enforcementLevel: 'mandatory',
   severity: 'high',

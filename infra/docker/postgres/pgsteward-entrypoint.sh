@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Entrypoint of the dev server image. The official entrypoint sets the superuser's password
 # only when it initialises a new data directory; a stack re-created over a kept data volume
-# (pgkit:keepDataOnDestroy) has a newly generated password that the old cluster does not
+# (pgsteward:keepDataOnDestroy) has a newly generated password that the old cluster does not
 # know. So, before handing over, re-apply the password from POSTGRES_PASSWORD_FILE to an
 # existing data directory, in single-user mode: no server runs yet, nothing listens, and the
 # statement goes in on stdin, never on a command line.
@@ -16,13 +16,13 @@ sync_superuser_password() {
 	password="$(< "$POSTGRES_PASSWORD_FILE")"
 	# The stack generates letters and digits only; anything else is not ours to quote.
 	if ! [[ "$password" =~ ^[A-Za-z0-9]{16,}$ && "$user" =~ ^[a-z_][a-z0-9_]*$ ]]; then
-		echo 'pgkit-entrypoint: unexpected superuser name or password format; not syncing the password' >&2
+		echo 'pgsteward-entrypoint: unexpected superuser name or password format; not syncing the password' >&2
 		return 1
 	fi
 	# log_min_error_statement=panic: an error never echoes the statement (and so the password).
 	printf 'ALTER ROLE "%s" PASSWORD '\''%s'\''\n' "$user" "$password" \
 		| postgres --single -D "$pgdata" -c log_min_error_statement=panic -c password_encryption=scram-sha-256 postgres > /dev/null
-	echo 'pgkit-entrypoint: superuser password re-applied to the existing data directory' >&2
+	echo 'pgsteward-entrypoint: superuser password re-applied to the existing data directory' >&2
 }
 
 if [ "${1:-}" = '--sync-superuser-password' ]; then

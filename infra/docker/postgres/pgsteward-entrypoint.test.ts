@@ -19,8 +19,8 @@ import { freePort } from '../../../core/local/ports.ts';
  */
 
 const run = promisify(execFile);
-const SCRIPT = path.join(import.meta.dirname, 'pgkit-entrypoint.sh');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgkit-entrypoint-'));
+const SCRIPT = path.join(import.meta.dirname, 'pgsteward-entrypoint.sh');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-entrypoint-'));
 let cluster: LocalCluster;
 
 beforeAll(async () => {
@@ -62,7 +62,7 @@ function passwordFile(password: string): string {
   return file;
 }
 
-describe('pgkit-entrypoint.sh', () => {
+describe('pgsteward-entrypoint.sh', () => {
   it('re-applies a new superuser password to an existing data directory', async () => {
     const old = cluster.adminSettings().password!;
     const fresh = `N${randomBytes(16).toString('hex')}`;
