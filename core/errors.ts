@@ -23,3 +23,13 @@ export class UserError extends Error {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
+
+/**
+ * The one line to show for any error: a UserError's problem and fix, or the first line of
+ * anything else. Callers scrub secrets where the line leaves the process.
+ */
+export function errorLine(e: unknown): string {
+  if (isUserError(e)) return e.line;
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split('\n')[0] ?? '';
+}

@@ -73,6 +73,20 @@ export async function connectChecked(c: ConnectionSettings, opts: ConnectOptions
   }
 }
 
+/**
+ * Opens a checked connection, runs `fn` with it and always closes it, whatever `fn` does:
+ * the scope owns the connection's lifecycle, the way postgres.js's `sql.begin(fn)` owns a
+ * transaction. Connection failures become one-line UserErrors naming the server.
+ */
+export async function withConnection<T>(c: ConnectionSettings, opts: ConnectOptions, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const sql = await connectChecked(c, { max: 1, ...opts });
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end({ timeout: 5 }).catch(() => {});
+  }
+}
+
 /** Quotes an identifier for SQL text. Names are validated before they get here; this is the second fence. */
 export function ident(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
