@@ -17,7 +17,7 @@ describe('withConnection', () => {
 
   it('turns a refused connection into one line naming the server without its password', async () => {
     const bad = { ...pgAdmin(), port: 1, password: 'hunter2-secret' };
-    const err = await withConnection(bad, { connectTimeoutSeconds: 2 }, async () => 1).catch((e) => e as Error);
+    const err = (await withConnection(bad, { connectTimeoutSeconds: 2 }, async () => 1).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/cannot connect to postgres:\/\/.*:\*\*\*@127\.0\.0\.1:1\//);
     expect(err.message).not.toContain('hunter2-secret');
   });
