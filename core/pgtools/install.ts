@@ -1,8 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { processAlive, takeLock } from './install-lock.ts';
 import { parseServerVersion } from '../local/binaries.ts';
 import {
   aptCommands,
@@ -99,7 +100,8 @@ export async function installClientTools(opts: InstallOptions): Promise<InstallR
   if (present && !opts.reinstall) return report('already-installed', present);
 
   mkdirSync(layout.toolsRoot, { recursive: true });
-  const release = await takeInstallLock(layout, progress);
+  // One install at a time per state folder: apt locks its lists, and two swaps would race.
+  const release = await takeLock(path.join(layout.toolsRoot, 'install.lock'), { what: 'pg-tools', onWait: (pid) => progress(`waiting for another pg-tools (pid ${pid})`) });
   try {
     // A concurrent run may have finished the same install while we waited.
     const now = installedTools(stateDir, major);
@@ -236,51 +238,10 @@ function systemSourceFiles(): { name: string; text: string }[] {
 function removeLeftovers(layout: ToolsLayout): void {
   for (const e of readdirSync(layout.toolsRoot)) {
     const m = /^\.postgresql-\d+\.(?:staging|old)-(\d+)$/.exec(e);
-    if (m && !alive(Number(m[1]))) rmSync(path.join(layout.toolsRoot, e), { recursive: true, force: true });
+    if (m && !processAlive(Number(m[1]))) rmSync(path.join(layout.toolsRoot, e), { recursive: true, force: true });
   }
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * One install at a time per state folder (apt locks its lists; two swaps would race). The lock
- * file holds the owner's pid; a lock whose owner is gone (killed) is taken over.
- */
-async function takeInstallLock(layout: ToolsLayout, progress: (m: string) => void, timeoutMs = 10 * 60_000): Promise<() => void> {
-  const file = path.join(layout.toolsRoot, 'install.lock');
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder = NaN;
-    try {
-      holder = Number(readFileSync(file, 'utf8').trim());
-    } catch {
-      continue;
-    }
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-      rmSync(file, { force: true });
-      continue;
-    }
-    if (Date.now() > until) throw new UserError(`another pg-tools (pid ${holder}) has been installing for over ${timeoutMs / 60_000} minutes`, `wait for it, or stop it and run npm run pg-tools again`);
-    progress(`waiting for another pg-tools (pid ${holder})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 function run(cmd: Command): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
