@@ -53,6 +53,12 @@ describe('where discovery looks', () => {
     ]);
   });
 
+  it('passes over Debian’s pg_wrapper: it can only run what /usr/lib/postgresql holds, which is searched anyway', () => {
+    const found = searchCandidates('pg_dump', { PATH: '/usr/bin' }, { stateDir: tmp('disc-deb') });
+    expect(found.map((c) => c.path)).toEqual(['/usr/lib/postgresql/15/bin/pg_dump']);
+    expect(searchCandidates('pg_dump', { PATH: '/usr/bin' }, { stateDir: tmp('disc-deb'), systemRoots: [] })).toEqual([{ path: '/usr/bin/pg_dump', from: 'PATH', dispatcher: true }]);
+  });
+
   it('takes the first fitting tool in that order and probes nothing after it', () => {
     const probed: string[] = [];
     const versions: Record<string, number> = { a: 15, b: 17, c: 18, d: 16 };

@@ -22,6 +22,7 @@ export interface DiscoverOptions {
 }
 
 const SYSTEM_ROOTS = ['/usr/lib/postgresql'];
+const DEBIAN_PG_WRAPPER = '/usr/share/postgresql-common/pg_wrapper';
 
 /** The environment variable that names one tool exactly: PG_DUMP, PG_RESTORE, PG_PSQL, PG_DUMPALL. */
 export function overrideVariable(tool: string): string {
@@ -53,9 +54,13 @@ export function searchCandidates(tool: string, env: NodeJS.ProcessEnv, opts: Dis
   }
   const seen = new Set<string>();
   const out: Candidate[] = [];
+  const roots = opts.systemRoots ?? SYSTEM_ROOTS;
   for (const c of raw) {
     const real = realPath(c.path);
     if (!real || seen.has(real)) continue;
+    // Debian's pg_wrapper only ever runs /usr/lib/postgresql/<N>/bin/<tool>, which step 4 probes
+    // anyway: probing it too (a perl start, ~130 ms) could never find anything new.
+    if (real === DEBIAN_PG_WRAPPER && roots.includes('/usr/lib/postgresql')) continue;
     seen.add(real);
     out.push({ ...c, dispatcher: path.basename(real) !== tool });
   }
