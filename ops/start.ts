@@ -9,6 +9,7 @@ import { EXIT } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { roleUrls } from '../core/report.ts';
+import { backupToolsFor } from '../core/pgtools/backup-tools.ts';
 import { describeSetup } from '../core/setup.ts';
 import { smokeTest } from '../core/smoke.ts';
 import { adminConnection, openTarget, setupTarget } from '../core/target.ts';
@@ -62,6 +63,7 @@ await runCommand(
     progress('');
     const ok = smoke.every((s) => s.ok);
     const urls = roleUrls(target);
+    const backups = backupToolsFor(config, report.serverVersion);
 
     if (args.values.json) {
       process.stdout.write(
@@ -72,6 +74,7 @@ await runCommand(
             setup: { summary: describeSetup(report), applied: report.migrations.applied.map((a) => a.file), alreadyApplied: report.migrations.alreadyApplied },
             smoke,
             roles: urls,
+            backups: backups.status,
           },
           null,
           2,
@@ -85,6 +88,7 @@ await runCommand(
           `setup-db: ${describeSetup(report)}`,
           'smoke test (rolled back):',
           ...smoke.map((s) => `  ${mark(s.ok)} ${s.name}: ${s.detail}`),
+          ...(backups.warning ? [paint.yellow(backups.warning)] : []),
           'connect as:',
           ...Object.entries(urls).map(([role, url]) => `  ${role.padEnd(9)} ${url}`),
           paint.dim(`passwords: ${cluster.secretsFile} (0600, never printed)`),

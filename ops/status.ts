@@ -10,6 +10,7 @@ import { migrationStatus } from '../core/migrations/runner.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { openTarget, adminConnection } from '../core/target.ts';
 import { paint } from '../core/cli/paint.ts';
+import { backupToolsFor } from '../core/pgtools/backup-tools.ts';
 
 await runCommand(
   {
@@ -61,6 +62,7 @@ await runCommand(
       serverVersion: version,
       migrations: state,
       roles: { present: rolesPresent, missing: missingRoles },
+      backups: backupToolsFor(config, version).status,
     };
     if (args.values.json) {
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -70,6 +72,7 @@ await runCommand(
         `server:     PostgreSQL ${version}`,
         `database:   ${config.database}${dbExists ? '' : ' (missing)'}`,
         `migrations: ${state.applied.length} applied, ${state.pending.length} pending${state.pending.length ? ` (${state.pending.join(', ')})` : ''}`,
+        `backups:    ${out.backups}`,
         `roles:      ${rolesPresent.length}/${Object.values(target.roles).length} present${missingRoles.length ? `; missing ${missingRoles.join(', ')}` : ''}`,
       ];
       if (state.problem) lines.push(paint.yellow(`problem:    ${state.problem}`));

@@ -89,7 +89,7 @@ export async function backupPreflight(target: Target, opts: Pick<BackupOptions, 
   const sql = await connectChecked(connection, { max: 1, applicationName: 'pgsteward backup' });
   try {
     const server = await serverInfo(sql);
-    const pgDump = locateTool('pg_dump', server.major, server.version, placementFor(opsFor(target, opts.ops, env)), env);
+    const pgDump = locateTool('pg_dump', server.major, server.version, placementFor(opsFor(target, opts.ops, env)), env, { stateDir: target.config.stateDir });
     return { server, pgDump, connection };
   } finally {
     await sql.end({ timeout: 5 });

@@ -240,7 +240,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
     let safety: WayBack | undefined;
     try {
       const server = await serverInfo(maint);
-      const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
+      const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env, { stateDir: target.config.stateDir });
       log.info({ pgRestore: pgRestore.version, server: server.version }, 'restore preflight passed');
 
       if (opts.into.kind === 'new') {

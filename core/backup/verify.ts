@@ -49,7 +49,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
   try {
     progress('checking integrity');
     await checkIntegrity(resolved);
-    const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
+    const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env, { stateDir: target.config.stateDir });
     const maint = await connectChecked(maintenanceConnection(target), { max: 1, applicationName: 'pgsteward verify' });
     try {
       await createRestoreDatabase(maint, scratch, manifest, target);

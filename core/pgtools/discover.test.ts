@@ -1,31 +1,188 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseTool, findClientTool, overrideVariable } from './discover.ts';
+import { UserError } from '../errors.ts';
+import { cachedProbe, describeBackupTools, discoverClientTool, findClientTool, overrideVariable, pickTool, probeCacheFile, readProbeCache, searchCandidates, type ProbeCache } from './discover.ts';
 import { invocation, libpqEnv } from './invoke.ts';
+import { backupToolsFor } from './backup-tools.ts';
+import type { TargetConfig } from '../config/target.ts';
 
-const t = (path: string, major: number, wrapper = false) => ({ path, major, version: `${major}.3`, wrapper });
+const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `pgsteward-${prefix}-`));
 
-describe('choosing pg_dump', () => {
-  it('takes the highest major at least the server’s, preferring a real binary to a wrapper', () => {
-    const found = [t('/usr/bin/pg_dump', 15, true), t('/usr/lib/postgresql/15/bin/pg_dump', 15), t('/opt/pg17/bin/pg_dump', 17), t('/opt/pg16/bin/pg_dump', 16)];
-    expect(chooseTool(found, 15).tool?.path).toBe('/opt/pg17/bin/pg_dump');
-    expect(chooseTool(found.slice(0, 2), 15).tool?.path).toBe('/usr/lib/postgresql/15/bin/pg_dump');
-    expect(chooseTool(found.slice(0, 2), 17)).toEqual({ tool: undefined, best: expect.objectContaining({ major: 15 }) });
-    expect(chooseTool([], 17)).toEqual({ tool: undefined, best: undefined });
+/**
+ * A stand-in client tool: a script that answers `--version` like PostgreSQL's and appends a
+ * line to `runs` each time it is run, so a test can count probes.
+ */
+function fakeTool(file: string, version: string, runs?: string): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const log = runs ? `echo x >> '${runs}'\n` : '';
+  writeFileSync(file, `#!/bin/sh\n${log}echo "${path.basename(file)} (PostgreSQL) ${version}"\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+const runsOf = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+};
+
+describe('where discovery looks', () => {
+  it('installed tools (newest first), then PATH, then /usr/lib/postgresql/<N> (newest first); a dispatcher last; each binary once', () => {
+    const state = tmp('disc-state');
+    const pathDir = tmp('disc-path');
+    const sys = tmp('disc-sys');
+    fakeTool(path.join(state, 'tools', 'postgresql-16', 'bin', 'pg_dump'), '16.4');
+    fakeTool(path.join(state, 'tools', 'postgresql-17', 'bin', 'pg_dump'), '17.12');
+    mkdirSync(path.join(state, 'tools', 'apt'), { recursive: true }); // not a major folder
+    fakeTool(path.join(sys, '9.6', 'bin', 'pg_dump'), '9.6.24');
+    fakeTool(path.join(sys, '15', 'bin', 'pg_dump'), '15.18');
+    const dispatcher = fakeTool(path.join(pathDir, 'pg_wrapper'), '15.18');
+    symlinkSync(dispatcher, path.join(pathDir, 'pg_dump'));
+    const other = tmp('disc-path2');
+    symlinkSync(path.join(sys, '15', 'bin', 'pg_dump'), path.join(other, 'pg_dump')); // same binary as system 15
+    const found = searchCandidates('pg_dump', { PATH: [pathDir, other, '/nonexistent'].join(':') }, { stateDir: state, systemRoots: [sys] });
+    expect(found.map((c) => [c.from, c.path, c.dispatcher])).toEqual([
+      ['installed', path.join(state, 'tools', 'postgresql-17', 'bin', 'pg_dump'), false],
+      ['installed', path.join(state, 'tools', 'postgresql-16', 'bin', 'pg_dump'), false],
+      ['PATH', path.join(other, 'pg_dump'), false],
+      ['system', path.join(sys, '9.6', 'bin', 'pg_dump'), false],
+      ['PATH', path.join(pathDir, 'pg_dump'), true],
+    ]);
+  });
+
+  it('passes over Debian’s pg_wrapper: it can only run what /usr/lib/postgresql holds, which is searched anyway', () => {
+    const found = searchCandidates('pg_dump', { PATH: '/usr/bin' }, { stateDir: tmp('disc-deb') });
+    expect(found.map((c) => c.path)).toEqual(['/usr/lib/postgresql/15/bin/pg_dump']);
+    expect(searchCandidates('pg_dump', { PATH: '/usr/bin' }, { stateDir: tmp('disc-deb'), systemRoots: [] })).toEqual([{ path: '/usr/bin/pg_dump', from: 'PATH', dispatcher: true }]);
+  });
+
+  it('takes the first fitting tool in that order and probes nothing after it', () => {
+    const probed: string[] = [];
+    const versions: Record<string, number> = { a: 15, b: 17, c: 18, d: 16 };
+    const probe = (c: { path: string }) => {
+      probed.push(c.path);
+      return versions[c.path] ? { path: c.path, major: versions[c.path]!, version: `${versions[c.path]}.1` } : undefined;
+    };
+    const cands = ['x', 'a', 'b', 'c', 'd'].map((p) => ({ path: p }));
+    expect(pickTool(cands, probe, 17)).toEqual({ tool: { path: 'b', major: 17, version: '17.1' } });
+    expect(probed).toEqual(['x', 'a', 'b']);
+    expect(pickTool(cands, probe, 19)).toEqual({ best: { path: 'c', major: 18, version: '18.1' } });
+    expect(pickTool([], probe, 17)).toEqual({});
   });
 
   it('finds Debian’s pg_dump 15 here, and refuses it for a PostgreSQL 17 server with the fix', () => {
-    const ok = findClientTool('pg_dump', 15, '15.8', { PATH: process.env.PATH });
-    expect(ok.major).toBe(15);
-    expect(ok.path).toBe('/usr/lib/postgresql/15/bin/pg_dump');
-    expect(() => findClientTool('pg_dump', 17, '17.6', { PATH: process.env.PATH })).toThrow(/^pg_dump 15\.\d+ cannot dump PostgreSQL 17\.6$/);
-    expect(() => findClientTool('pg_restore', 17, '17.6', { PATH: '' })).toThrow(/^pg_restore 15\.\d+ cannot read a backup made by pg_dump 17\.6$/);
+    const opts = { stateDir: tmp('disc-empty') };
+    const ok = findClientTool('pg_dump', 15, '15.8', { PATH: process.env.PATH }, opts);
+    expect(ok).toEqual({ path: '/usr/lib/postgresql/15/bin/pg_dump', major: 15, version: expect.stringMatching(/^15\.\d+$/) });
+    expect(() => findClientTool('pg_dump', 17, '17.6', { PATH: process.env.PATH }, opts)).toThrow(/^pg_dump 15\.\d+ cannot dump PostgreSQL 17\.6$/);
+    expect(() => findClientTool('pg_restore', 17, '17.6', { PATH: '' }, opts)).toThrow(/^pg_restore 15\.\d+ cannot read a backup made by pg_dump 17\.6$/);
+    expect(() => findClientTool('pg_dump', 15, '15.8', { PATH: '' }, { ...opts, systemRoots: [] })).toThrow(/^no pg_dump found/);
+  });
+
+  it('prefers the installed tools to everything on PATH, for the server they fit', () => {
+    const state = tmp('disc-inst');
+    const installed = fakeTool(path.join(state, 'tools', 'postgresql-17', 'bin', 'pg_dump'), '17.12');
+    const pathDir = tmp('disc-inst-path');
+    fakeTool(path.join(pathDir, 'pg_dump'), '18.1');
+    expect(findClientTool('pg_dump', 17, '17.10', { PATH: pathDir }, { stateDir: state }).path).toBe(installed);
+    expect(findClientTool('pg_dump', 18, '18.0', { PATH: pathDir }, { stateDir: state }).path).toBe(path.join(pathDir, 'pg_dump'));
+    // the default state folder follows PGSTEWARD_HOME, as the target configuration does
+    expect(findClientTool('pg_dump', 17, '17.10', { PATH: pathDir, PGSTEWARD_HOME: state }).path).toBe(installed);
   });
 
   it('honours PG_DUMP / PG_BIN or refuses them, never silently passing them over', () => {
+    const opts = { stateDir: tmp('disc-over') };
     expect(overrideVariable('pg_dump')).toBe('PG_DUMP');
-    expect(() => findClientTool('pg_dump', 15, '15.8', { PG_DUMP: '/nonexistent/pg_dump' })).toThrow(/PG_DUMP points at \/nonexistent\/pg_dump, which is not a runnable pg_dump/);
-    expect(() => findClientTool('pg_dump', 15, '15.8', { PG_BIN: '/tmp' })).toThrow(/PG_BIN points at \/tmp\/pg_dump/);
-    expect(findClientTool('pg_dump', 14, '14.1', { PG_BIN: '/usr/lib/postgresql/15/bin' }).path).toBe('/usr/lib/postgresql/15/bin/pg_dump');
+    expect(overrideVariable('pg_dumpall')).toBe('PG_DUMPALL');
+    expect(() => findClientTool('pg_dump', 15, '15.8', { PG_DUMP: '/nonexistent/pg_dump' }, opts)).toThrow(/PG_DUMP points at \/nonexistent\/pg_dump, which is not a runnable pg_dump/);
+    expect(() => findClientTool('pg_dump', 15, '15.8', { PG_BIN: '/tmp' }, opts)).toThrow(/PG_BIN points at \/tmp\/pg_dump/);
+    expect(findClientTool('pg_dump', 14, '14.1', { PG_BIN: '/usr/lib/postgresql/15/bin' }, opts).path).toBe('/usr/lib/postgresql/15/bin/pg_dump');
+    // an explicit tool wins over the installed ones, even an older one that still fits
+    fakeTool(path.join(opts.stateDir, 'tools', 'postgresql-17', 'bin', 'pg_dump'), '17.12');
+    expect(findClientTool('pg_dump', 15, '15.8', { PG_BIN: '/usr/lib/postgresql/15/bin' }, opts).major).toBe(15);
+    expect(() => findClientTool('pg_dump', 17, '17.2', { PG_BIN: '/usr/lib/postgresql/15/bin' }, opts)).toThrow(/^pg_dump 15\.\d+ cannot dump PostgreSQL 17\.2$/);
+  });
+});
+
+describe('the probe cache', () => {
+  it('runs --version once per binary, and again when the binary changes (size, mtime or inode)', () => {
+    const dir = tmp('cache');
+    const runs = path.join(dir, 'runs');
+    const tool = fakeTool(path.join(dir, 'bin', 'pg_dump'), '17.2', runs);
+    const cache: ProbeCache = new Map();
+    expect(cachedProbe(tool, cache)).toEqual({ tool: { path: tool, major: 17, version: '17.2' }, ran: true });
+    expect(cachedProbe(tool, cache)).toEqual({ tool: { path: tool, major: 17, version: '17.2' }, ran: false });
+    expect(runsOf(runs)).toBe(1);
+
+    fakeTool(tool, '18.10', runs); // new content, new size
+    expect(cachedProbe(tool, cache).tool?.version).toBe('18.10');
+    expect(runsOf(runs)).toBe(2);
+
+    fakeTool(tool, '18.11', runs); // same size: only the mtime tells
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(tool, later, later);
+    expect(cachedProbe(tool, cache).tool?.version).toBe('18.11');
+    expect(runsOf(runs)).toBe(3);
+    expect(cachedProbe(tool, cache).ran).toBe(false);
+
+    // a dispatcher's answer depends on what else is installed: never cached
+    expect(cachedProbe(tool, cache, { dispatcher: true }).ran).toBe(true);
+    expect(cachedProbe(tool, new Map(), {}).ran).toBe(true);
+    expect(cachedProbe(path.join(dir, 'missing'), cache)).toEqual({ ran: false });
+  });
+
+  it('persists in the state folder, so a second command runs no --version at all', () => {
+    const state = tmp('cache-state');
+    const runs = path.join(state, 'runs');
+    fakeTool(path.join(state, 'tools', 'postgresql-17', 'bin', 'pg_dump'), '17.12', runs);
+    const env = { PATH: '' };
+    expect(discoverClientTool('pg_dump', 17, '17.10', env, { stateDir: state })).toMatchObject({ kind: 'found', tool: { version: '17.12' } });
+    expect(runsOf(runs)).toBe(1);
+    expect([...readProbeCache(probeCacheFile(state)).keys()]).toEqual([path.join(state, 'tools', 'postgresql-17', 'bin', 'pg_dump')]);
+    expect(discoverClientTool('pg_dump', 17, '17.10', env, { stateDir: state })).toMatchObject({ kind: 'found', tool: { version: '17.12' } });
+    expect(runsOf(runs)).toBe(1);
+    writeFileSync(probeCacheFile(state), '{ not json');
+    expect(discoverClientTool('pg_dump', 17, '17.10', env, { stateDir: state }).kind).toBe('found');
+    expect(runsOf(runs)).toBe(2);
+  });
+});
+
+describe('what status and start say about backups', () => {
+  it('names the pg_dump a backup would use, or the one-line fix', () => {
+    const tool = { path: '/s/tools/postgresql-17/bin/pg_dump', major: 17, version: '17.12' };
+    expect(describeBackupTools({ kind: 'found', tool }, 17)).toEqual({ status: 'pg_dump 17.12 (/s/tools/postgresql-17/bin/pg_dump)' });
+    expect(describeBackupTools({ kind: 'found', tool, explicit: 'PG_BIN' }, 17).status).toBe('pg_dump 17.12 (/s/tools/postgresql-17/bin/pg_dump, from PG_BIN)');
+    expect(describeBackupTools({ kind: 'missing', best: { path: '/usr/lib/postgresql/15/bin/pg_dump', major: 15, version: '15.18' } }, 17)).toEqual({
+      status: 'no pg_dump 17 found (newest here: pg_dump 15.18, /usr/lib/postgresql/15/bin/pg_dump); run npm run pg-tools',
+      warning: 'backups: no pg_dump 17 found; run npm run pg-tools',
+    });
+    expect(describeBackupTools({ kind: 'missing' }, 17).warning).toBe('backups: no pg_dump 17 found; run npm run pg-tools');
+    const refused = describeBackupTools({ kind: 'refused', variable: 'PG_DUMP', error: new UserError('PG_DUMP points at /x, which is not a runnable pg_dump', 'fix PG_DUMP') }, 17);
+    expect(refused).toEqual({ status: 'PG_DUMP points at /x, which is not a runnable pg_dump; fix PG_DUMP', warning: 'backups: PG_DUMP points at /x, which is not a runnable pg_dump; fix PG_DUMP' });
+    expect(describeBackupTools({ kind: 'container', container: 'pgsteward-dev-db' }, 17)).toEqual({ status: 'pg_dump inside container pgsteward-dev-db (docker exec)' });
+  });
+
+  it('for a target: Debian’s pg_dump for 15, the start line for 17, the container when backups run in one', () => {
+    const config = (kind: TargetConfig['kind']): TargetConfig => ({
+      kind,
+      database: 'app',
+      stateDir: tmp('view'),
+      pool: { max: 10, min: 2, instances: 1 },
+      admin: { host: '127.0.0.1', port: 1, database: 'postgres', user: 'postgres', ssl: 'disable' },
+      local: { binDir: undefined, dataDir: undefined, port: 54317 },
+      rolePasswords: {},
+    });
+    const env = { PATH: process.env.PATH };
+    expect(backupToolsFor(config('dev'), '15.18', env)).toEqual({ status: expect.stringMatching(/^pg_dump 15\.\d+ \(\/usr\/lib\/postgresql\/15\/bin\/pg_dump\)$/) });
+    expect(backupToolsFor(config('local'), '17.10', env).warning).toBe('backups: no pg_dump 17 found; run npm run pg-tools');
+    const dir = tmp('view-config');
+    writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ backups: { targets: { dev: { docker: { container: 'pgsteward-dev-db' } } } } }));
+    expect(backupToolsFor(config('dev'), '17.10', { ...env, PGSTEWARD_CONFIG: path.join(dir, 'c.json') })).toEqual({ status: 'pg_dump inside container pgsteward-dev-db (docker exec)' });
+    // a config file that does not parse is backup-db's error; here it means: look on this machine
+    expect(backupToolsFor(config('local'), '17.10', { ...env, PGSTEWARD_CONFIG: path.join(dir, 'missing.json') }).warning).toBe('backups: no pg_dump 17 found; run npm run pg-tools');
   });
 });
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { ConnectionSettings } from '../db/url.ts';
 import { UserError } from '../errors.ts';
 import { parseServerVersion } from '../local/binaries.ts';
-import { findClientTool, tooOldError, type ClientTool, type ClientToolName } from './discover.ts';
+import { findClientTool, tooOldError, type ClientTool, type ClientToolName, type DiscoverOptions } from './discover.ts';
 
 /**
  * How a client tool is run: from this machine, or inside the database's Docker container
@@ -68,12 +68,12 @@ function probeDocker(container: string, tool: ClientToolName): ClientTool {
   return { path: tool, ...v };
 }
 
-/** Finds the tool on this machine, or inside the container when a placement says so. */
-export function locateTool(name: ClientToolName, needMajor: number, needVersion: string, placement: ToolPlacement = { kind: 'host' }, env: NodeJS.ProcessEnv = process.env): PgTool {
+/** Finds the tool on this machine (`discover.stateDir`: whose installed tools count), or inside the container when a placement says so. */
+export function locateTool(name: ClientToolName, needMajor: number, needVersion: string, placement: ToolPlacement = { kind: 'host' }, env: NodeJS.ProcessEnv = process.env, discover: DiscoverOptions = {}): PgTool {
   if (placement.kind === 'docker') {
     const t = probeDocker(placement.container, name);
     if (t.major < needMajor) throw tooOldError(name, t, needMajor, needVersion);
     return { ...t, name, placement };
   }
-  return { ...findClientTool(name, needMajor, needVersion, env), name, placement };
+  return { ...findClientTool(name, needMajor, needVersion, env, discover), name, placement };
 }
