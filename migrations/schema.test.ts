@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { provisionDatabase, withSql, type ProvisionedDatabase } from '../test/db.ts';
 import type { Sql } from '../core/db/connect.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CREATE_LEDGER } from '../core/migrations/ledger.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 let db: ProvisionedDatabase;
 beforeAll(async () => {
@@ -218,5 +222,22 @@ describe('schema', () => {
       ),
     );
     expect(state).toBe('23001');
+  });
+
+  it('the app role cannot run sqlx::migrate!() (the error docs/migrations.md quotes), the migrator can', async () => {
+    const docs = readFileSync(path.join(REPO_ROOT, 'docs', 'migrations.md'), 'utf8');
+    await withSql(db.as('app'), async (sql) => {
+      // sqlx's Migrator::run: the lock (allowed), then CREATE TABLE IF NOT EXISTS on a ledger that exists
+      await sql.unsafe(`select pg_advisory_lock(42)`);
+      const err = (await sql.unsafe(CREATE_LEDGER).catch((e: unknown) => e)) as { code: string; message: string };
+      expect([err.code, err.message]).toEqual(['42501', 'permission denied for schema public']);
+      expect(docs).toContain(`while executing migrations: error returned from database: ${err.message}`);
+      expect(docs).toContain(`code: "${err.code}"`);
+    });
+    await withSql(db.as('migrator'), async (sql) => {
+      await sql.unsafe(CREATE_LEDGER);
+      const [r] = await sql`select current_user as u, (select count(*)::int from _sqlx_migrations where success) as n`;
+      expect(r).toEqual({ u: `${db.database}_owner`, n: db.report.migrations.applied.length });
+    });
   });
 });
