@@ -5,7 +5,7 @@ import path from 'node:path';
 import { connect } from '../db/connect.ts';
 import { parseMigrationFolder, parseMigrations, readMigrations } from './files.ts';
 import { DEFAULT_LOCK_WAIT_TIMEOUT_MS, sqlxLockKey } from './lock.ts';
-import { migrate } from './runner.ts';
+import { migrate, migrationStatus } from './runner.ts';
 import { readLedger } from './ledger.ts';
 import { MIGRATIONS_DIR } from '../paths.ts';
 import { createDatabase, pgAdmin, withSql } from '../../test/db.ts';
@@ -265,6 +265,21 @@ describe('migration runner: what sqlx accepts', () => {
       held.release();
       await holder.end();
     }
+  });
+
+  it('migrationStatus reports without changing anything: the refusal as one line, or with ignoreMissing what it passes over', async () => {
+    const db = await createDatabase('mig');
+    await withSql(pgAdmin(db), async (sql) => {
+      await migrate(sql, db, parseMigrations([m('1_a.sql', 'create table a (id int);'), m('2_b.sql', 'create table b (id int);')]));
+      const folder = parseMigrationFolder([entry('1_a.up.sql', 'create table a (id int);'), entry('1_a.down.sql', 'drop table a;'), entry('3_c.up.sql', 'create table c (id int);')]);
+      const strict = await migrationStatus(sql, folder);
+      expect(strict.problem).toMatch(/^refusing to migrate: migration 2 \(b\) is applied but has no file in the migrations folder; .*--ignore-missing/);
+      expect([strict.applied.map((x) => x.file), strict.pending.map((x) => x.file), strict.missing.map((r) => r.version)]).toEqual([['1_a.up.sql'], ['3_c.up.sql'], [2n]]);
+      const lenient = await migrationStatus(sql, folder, { ignoreMissing: true });
+      expect(lenient.problem).toBe(undefined);
+      expect(lenient.missing.map((r) => r.version)).toEqual([2n]);
+      expect(await tables(sql)).toEqual(['_sqlx_migrations', 'a', 'b']);
+    });
   });
 
   it('waits 60 s for the lock unless told otherwise', async () => {
