@@ -53,9 +53,13 @@ END
 $do$;
 
 -- created_at is set by DEFAULT now(); updated_at by this trigger on every UPDATE, so no
--- code path can forget it.
+-- code path can forget it. Its search_path is pinned: names in the body never resolve through
+-- the caller's path, where anyone who can create an earlier object could steer them
+-- (CVE-2018-1058).
 CREATE FUNCTION set_updated_at() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
 BEGIN
   NEW.updated_at := now();
   RETURN NEW;

@@ -30,8 +30,11 @@ INSERT INTO roles (name, description) VALUES
     ('admin', 'Full system access');
 
 -- The base role is immutable: the database refuses to rename or delete it, whoever asks.
+-- Its search_path is pinned, so a caller's path cannot swap the = it compares with.
 CREATE FUNCTION protect_base_role() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     RAISE EXCEPTION 'the roles table cannot be truncated: the base role "user" is immutable'

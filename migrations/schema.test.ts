@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { provisionDatabase, withSql, type ProvisionedDatabase } from '../test/db.ts';
 import type { Sql } from '../core/db/connect.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CREATE_LEDGER } from '../core/migrations/ledger.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 
 let db: ProvisionedDatabase;
 beforeAll(async () => {
@@ -166,6 +170,74 @@ describe('schema', () => {
       fts: ['Running with scissors is dangerous'],
       fuzzy: ['A stitch in time saves nine'],
       partial: ['Running with scissors is dangerous'],
+    });
+  });
+
+  it('pins the search_path of every function the migrations create', async () => {
+    await withSql(db.as(), async (sql) => {
+      const rows = await sql<{ name: string; config: string[] | null; secdef: boolean }[]>`
+        select p.proname as name, p.proconfig as config, p.prosecdef as secdef
+          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+         where n.nspname = 'public'
+           and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+           -- the portable uuid_generate_v7() comes from the uuid block of 0001, which becomes
+           -- CREATE EXTENSION pg_uuidv7 (an extension member, exempt like the others)
+           and p.proname <> 'uuid_generate_v7'
+         order by 1`;
+      expect(rows.map((r) => r.name)).toEqual(['protect_base_role', 'set_updated_at']);
+      for (const r of rows) expect({ name: r.name, config: r.config }).toEqual({ name: r.name, config: ['search_path=pg_catalog, public'] });
+    });
+  });
+
+  it('set_updated_at ignores a hostile now() earlier on the caller\'s search_path', async () => {
+    const year = await withSql(db.as(), (sql) =>
+      sql
+        .begin(async (tx) => {
+          await tx.unsafe(`create schema evil; create function evil.now() returns timestamptz language sql as $$ select '2000-01-01'::timestamptz $$`);
+          await tx.unsafe(`set local search_path = evil, pg_catalog, public`);
+          const [u] = await tx.unsafe(`insert into public.users (email, slug) values ('sp@example.test', 'sp') returning id`);
+          const [r] = await tx.unsafe(`update public.users set status = 'suspended' where id operator(pg_catalog.=) $1 returning extract(year from updated_at)::int as y`, [u!.id]);
+          throw new Rollback(String(r!.y));
+        })
+        .catch((e: unknown) => {
+          if (e instanceof Rollback) return Number(e.message);
+          throw e;
+        }),
+    );
+    expect(year).toBeGreaterThanOrEqual(2026);
+  });
+
+  it('protect_base_role ignores a hostile = operator earlier on the caller\'s search_path', async () => {
+    const state = await withSql(db.as(), (sql) =>
+      sqlState(() =>
+        sql.begin(async (tx) => {
+          await tx.unsafe(`create schema evil;
+            create function evil.never(text, text) returns boolean language sql as 'select false';
+            create operator evil.= (leftarg = text, rightarg = text, function = evil.never)`);
+          await tx.unsafe(`set local search_path = evil, pg_catalog, public`);
+          await tx.unsafe(`delete from public.user_roles`);
+          await tx.unsafe(`delete from public.roles where name operator(pg_catalog.=) 'user'`);
+          throw new Rollback('deleted');
+        }),
+      ),
+    );
+    expect(state).toBe('23001');
+  });
+
+  it('the app role cannot run sqlx::migrate!() (the error docs/migrations.md quotes), the migrator can', async () => {
+    const docs = readFileSync(path.join(REPO_ROOT, 'docs', 'migrations.md'), 'utf8');
+    await withSql(db.as('app'), async (sql) => {
+      // sqlx's Migrator::run: the lock (allowed), then CREATE TABLE IF NOT EXISTS on a ledger that exists
+      await sql.unsafe(`select pg_advisory_lock(42)`);
+      const err = (await sql.unsafe(CREATE_LEDGER).catch((e: unknown) => e)) as { code: string; message: string };
+      expect([err.code, err.message]).toEqual(['42501', 'permission denied for schema public']);
+      expect(docs).toContain(`while executing migrations: error returned from database: ${err.message}`);
+      expect(docs).toContain(`code: "${err.code}"`);
+    });
+    await withSql(db.as('migrator'), async (sql) => {
+      await sql.unsafe(CREATE_LEDGER);
+      const [r] = await sql`select current_user as u, (select count(*)::int from _sqlx_migrations where success) as n`;
+      expect(r).toEqual({ u: `${db.database}_owner`, n: db.report.migrations.applied.length });
     });
   });
 });

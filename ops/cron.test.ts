@@ -61,6 +61,19 @@ describe('cron command', () => {
     expect(r.stderr).toMatch(/^error: cron.jobs.checks.schedule "\*\/5 \* \* \* 9" is not a valid cron expression: "9" is not valid in the day-of-week field; use five fields/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(history)).toBe(false);
+    // status judges the schedules too, and refuses a reversed range as start-up does
+    const status = await runCli('ops/cron.ts', ['status', '--config', file], db.env);
+    expect(status.code).toBe(2);
+    expect(status.stdout).toBe('');
+    expect(status.stderr).toMatch(/^error: cron.jobs.checks.schedule "\*\/5 \* \* \* 9" is not a valid cron expression/);
+    expect(status.stderr.trim().split('\n')).toHaveLength(1);
+    const reversed = configFile({ jobs: { backup: { schedule: '5-1 * * * *' } } });
+    for (const args of [['status', '--json'], []]) {
+      const rr = await runCli('ops/cron.ts', [...args, '--config', reversed.file], db.env);
+      expect(rr.code).toBe(2);
+      expect(rr.stderr).toMatch(/^error: cron.jobs.backup.schedule "5-1 \* \* \* \*" is not a valid cron expression: "5-1" is a reversed range in the minute field; write ranges low-high/);
+      expect(rr.stderr.trim().split('\n')).toHaveLength(1);
+    }
     const tz = configFile({ timezone: 'Mars/Olympus' });
     const t = await runCli('ops/cron.ts', ['--config', tz.file], db.env);
     expect(t.code).toBe(2);

@@ -35,6 +35,23 @@ describe('cron expressions', () => {
     expect(() => validateSchedule('x', '*/10 * * * * *')).not.toThrow();
   });
 
+  it('refuses a reversed range, which node-cron would quietly wrap around', () => {
+    expect(() => validateSchedule('cron.jobs.checks.schedule', '5-1 * * * *')).toThrow(/^cron.jobs.checks.schedule "5-1 \* \* \* \*" is not a valid cron expression: "5-1" is a reversed range in the minute field$/);
+    expect(() => validateSchedule('x', '0 0 31-1 * *')).toThrow(/"31-1" is a reversed range in the day-of-month field/);
+    expect(() => validateSchedule('x', '0 3 * * SAT-SUN')).toThrow(/"SAT-SUN" is a reversed range in the day-of-week field/);
+    expect(() => validateSchedule('x', '0 3 * dec-jan *')).toThrow(/"dec-jan" is a reversed range in the month field/);
+    expect(() => validateSchedule('x', '30-10/5 * * * * *')).toThrow(/"30-10\/5" is a reversed range in the second field/);
+    expect(() => validateSchedule('x', '0 9-17,22-2 * * *')).toThrow(/"22-2" is a reversed range in the hour field/);
+    try {
+      validateSchedule('x', '5-1 * * * *');
+    } catch (e) {
+      expect((e as { fix?: string }).fix).toMatch(/write ranges low-high; for one that wraps, list both parts, e\.g\. "55-59,0-5"/);
+    }
+    for (const ok of ['1-5/2 * * * *', '0 3 * * MON-FRI', '0 3 * JAN-MAR *', '0 3 * * 0-7', '5-5 * * * *', '0 3 * * sunday', '*/15 0-23 1-31 1-12 0-6']) {
+      expect(() => validateSchedule('x', ok)).not.toThrow();
+    }
+  });
+
   it('computes the next run in the configured time zone', () => {
     const utc = nextRun('15 3 * * *', 'UTC')!;
     expect(utc.getUTCHours()).toBe(3);

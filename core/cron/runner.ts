@@ -1,6 +1,6 @@
 import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import { isUserError } from '../errors.ts';
+import { errorLine, isUserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { scrub } from '../secrets.ts';
 import { appendHistory, type RunOutcome, type RunRecord } from './history.ts';
@@ -122,7 +122,15 @@ export class Scheduler {
       log.warn({ trigger }, 'skipped: the previous run is still going');
       return this.record(name, trigger, 'skipped', started, 'the previous run is still going');
     }
-    const lock = acquireJobLock(this.lockFile(name));
+    let lock: ReturnType<typeof acquireJobLock>;
+    try {
+      lock = acquireJobLock(this.lockFile(name));
+    } catch (e) {
+      // An unwritable state folder must fail this run, not the scheduler: trigger never rejects.
+      const why = `could not take the job lock ${this.lockFile(name)}: ${(e as NodeJS.ErrnoException).code ?? errorLine(e)}`;
+      log.error({ trigger }, `job failed: ${why}`);
+      return this.record(name, trigger, 'failed', started, why);
+    }
     if ('heldBy' in lock) {
       log.warn({ trigger, heldBy: lock.heldBy }, 'skipped: another process is running this job');
       return this.record(name, trigger, 'skipped', started, `another process (pid ${lock.heldBy}) is running this job`);
