@@ -8,8 +8,8 @@ import type { TargetConfig } from '../config/target.ts';
 import { UserError } from '../errors.ts';
 import { openTarget } from '../target.ts';
 import { backupDatabase } from './backup.ts';
-import { restoreBackup } from './restore.ts';
-import { takeSafetyBackup } from './safety.ts';
+import { restoreBackup } from './restore/index.ts';
+import { takeSafetyBackup } from './way-back.ts';
 import { openPg15Target, provisionPg15, seed, tableChecksums, testOpsConfig } from '../../test/pg15.ts';
 
 /** The suite's PostgreSQL 17 as a `dev` target: only Debian's pg_dump 15 exists on these machines. */
