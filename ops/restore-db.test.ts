@@ -21,7 +21,7 @@ describe('restore-db, verify-backup and retention commands', () => {
 
     const refused = await runCli('ops/restore-db.ts', [location, '--into-existing', '--confirm', db.database], prodEnv);
     expect(refused.code).toBe(2);
-    expect(errorLines(refused.stderr)).toEqual([`error: refusing to restore over the prod database ${db.database} without --force; add --force if you really mean to replace production data (a safety backup is taken first)`]);
+    expect(errorLines(refused.stderr)).toEqual([`error: refusing to restore over the prod database ${db.database} without --force; add --force if you really mean to replace production data (the replaced database is kept)`]);
     expect(refused.stdout).toBe('');
     expect(await tableChecksums(db.admin)).toEqual(changed);
     expect(refused.stderr).not.toContain(pg15Admin().password!);
@@ -34,8 +34,8 @@ describe('restore-db, verify-backup and retention commands', () => {
     expect(done.code).toBe(0);
     const report = JSON.parse(done.stdout);
     expect(report.ok).toBe(true);
-    expect(report.safetyBackup.kind).toBe('dump');
-    expect(report.safetyBackup.location).toContain(path.join('backups', 'prod', db.database));
+    expect(report.safetyBackup).toEqual({ kind: 'copy', database: expect.stringMatching(new RegExp(`^${db.database}_before_`)) });
+    expect(await tableChecksums(pg15Admin(report.safetyBackup.database))).toEqual(changed);
     expect((await tableChecksums(db.admin))['public.user_roles']).not.toEqual(changed['public.user_roles']);
   });
 
