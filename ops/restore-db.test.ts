@@ -39,6 +39,18 @@ describe('restore-db, verify-backup and retention commands', () => {
     expect((await tableChecksums(db.admin))['public.user_roles']).not.toEqual(changed['public.user_roles']);
   });
 
+  it('a dump of another database restored over this one: the output names the source and whose roles the result has', async () => {
+    const x = await provisionPg15('clix');
+    await seed(x.admin, 3);
+    const y = await provisionPg15('cliy');
+    const { location } = JSON.parse((await runCli('ops/backup-db.ts', ['--json'], x.env)).stdout);
+    const r = await runCli('ops/restore-db.ts', [location, '--into-existing', '--confirm', y.database], y.env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`  source database: ${x.database}, not ${y.database}: restored with ${y.database}'s roles (owner ${y.database}_owner; ${x.database}'s own grants were left out)\n`);
+    expect(r.stdout).toMatch(new RegExp(`  way back: previous contents kept in database ${y.database}_before_[0-9a-z]+ \\(drop it when no longer needed\\)`));
+    expect(await tableChecksums(y.admin)).toEqual(await tableChecksums(x.admin));
+  });
+
   it('a corrupted dump: restore-db and verify-backup refuse it, exit 2 / 1, and the manifest records the failure', async () => {
     const db = await provisionPg15('clibad');
     const b = JSON.parse((await runCli('ops/backup-db.ts', ['--json'], db.env)).stdout);

@@ -1,5 +1,5 @@
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { fsyncDir, fsyncFile, pidAlive, writeFileAtomic } from '../files.ts';
@@ -68,11 +68,10 @@ export class LocalStorage implements BackupStorage {
     await this.sweepStalePartials();
     const staged = path.join(this.dir, `.${name}.${process.pid}.partial`);
     // Created exclusively now so a second writer with the same name fails instead of interleaving.
-    await new Promise<void>((resolve, reject) => {
-      const s = createWriteStream(staged, { flags: 'wx', mode: 0o600 });
-      s.once('error', (e) => reject(folderError(e, this.dir, this.setting)));
-      s.end(resolve);
+    const fh = await open(staged, 'wx', 0o600).catch((e: unknown) => {
+      throw folderError(e, this.dir, this.setting);
     });
+    await fh.close();
     return staged;
   }
 
