@@ -1,18 +1,16 @@
 import type { OpsConfig } from '../config/ops-config.ts';
 import { withConnection } from '../db/connect.ts';
-import { dropDatabase } from '../db/databases.ts';
 import { Interrupted, errorLine, interruptSignal } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { locateTool } from '../pgtools/invoke.ts';
 import { scrub } from '../secrets.ts';
 import { adminConnection, type Target } from '../target.ts';
 import type { ChecksRunner } from './checks.ts';
 import { withVerification, type BackupManifest, type VerificationRecord } from './manifest.ts';
-import { createDestination, fillDestination } from './restore/destination.ts';
+import { createDestination, dropWhenAborted, fillDestination, locatePgRestore } from './restore/destination.ts';
 import { examineRestore } from './restore/proof.ts';
 import { scratchDatabaseName, sweepAbandoned } from './restore/scratch.ts';
 import { checkIntegrity, resolveBackup } from './restore/source.ts';
-import { maintenanceConnection, opsFor, placementFor } from './settings.ts';
+import { maintenanceConnection } from './settings.ts';
 import type { BackupStorage } from './storage/index.ts';
 
 export interface VerifyOptions {
@@ -57,12 +55,10 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
   try {
     progress('checking integrity');
     await checkIntegrity(resolved);
-    const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
+    const pgRestore = locatePgRestore(target, manifest, opts.ops, env);
     const post = await withConnection(maintenanceConnection(target), { applicationName: 'pgsteward verify' }, async (maint) => {
       await sweepAbandoned(maint, log);
-      // On a signal the scratch database goes at once; WITH (FORCE) also ends the step using it.
-      const onAbort = () => void dropDatabase(maint, scratch).catch(() => {});
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const scratchDb = dropWhenAborted(maint, scratch, signal);
       try {
         await createDestination(maint, target, scratch, model, 'verify');
         progress('restoring into a scratch database');
@@ -70,8 +66,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
         progress('running checks');
         return await examineRestore(adminConnection(target, scratch), manifest, model.roles, opts.checks);
       } finally {
-        signal?.removeEventListener('abort', onAbort);
-        await dropDatabase(maint, scratch).catch((e: unknown) => log.error({ err: e, scratchDatabase: scratch }, 'could not drop the scratch database'));
+        await scratchDb.drop();
       }
     });
     if (signal?.aborted) throw new Error('interrupted');

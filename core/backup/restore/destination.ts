@@ -7,7 +7,10 @@ import { ident, withConnection, type Sql } from '../../db/connect.ts';
 import { commentOnDatabase, createDatabase, dropDatabase } from '../../db/databases.ts';
 import type { ConnectionSettings } from '../../db/url.ts';
 import { UserError } from '../../errors.ts';
-import type { PgTool } from '../../pgtools/invoke.ts';
+import { locateTool, type PgTool } from '../../pgtools/invoke.ts';
+import type { OpsConfig } from '../../config/ops-config.ts';
+import type { BackupManifest } from '../manifest.ts';
+import { opsFor, placementFor } from '../settings.ts';
 import { runTool, type ToolRunOptions } from '../../pgtools/run.ts';
 import { adminMembershipStatement, clusterRoleStatements, databaseAccessStatements, objectGrantStatements, schemaStatements } from '../../roles/sql.ts';
 import type { Target } from '../../target.ts';
@@ -49,7 +52,30 @@ export async function keepDestination(sql: Sql, name: string): Promise<void> {
   await commentOnDatabase(sql, name, null);
 }
 
-export { dropDatabase as dropDestination };
+/**
+ * Drops `name` when the work on it fails or is interrupted. On a signal it drops it at once
+ * (WITH FORCE ends the sessions of whatever step is using it, so that step fails quickly),
+ * and `drop()` drops it again once the failing step has returned.
+ */
+export function dropWhenAborted(sql: Sql, name: string, signal: AbortSignal | undefined) {
+  const drop = () => dropDatabase(sql, name).catch(() => {});
+  const onAbort = () => void drop();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    async drop(): Promise<void> {
+      signal?.removeEventListener('abort', onAbort);
+      await drop();
+    },
+    keep(): void {
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** A pg_restore at least as new as the pg_dump that wrote the backup, where the target's config places it. */
+export function locatePgRestore(target: Target, manifest: BackupManifest, ops: OpsConfig | undefined, env: NodeJS.ProcessEnv): PgTool {
+  return locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, ops, env)), env);
+}
 
 export interface FillOptions {
   signal?: AbortSignal | undefined;

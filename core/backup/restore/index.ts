@@ -4,12 +4,11 @@ import { withConnection, type Sql } from '../../db/connect.ts';
 import { databaseExists, dropDatabase, requireNoSessions, swapDatabases } from '../../db/databases.ts';
 import { Interrupted, UserError, interruptSignal, isUserError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../log.ts';
-import { locateTool } from '../../pgtools/invoke.ts';
 import { adminConnection, type Target } from '../../target.ts';
 import type { ChecksRunner, ChecksSummary } from '../checks.ts';
-import { maintenanceConnection, opsFor, placementFor } from '../settings.ts';
+import { maintenanceConnection } from '../settings.ts';
 import { keepWayBack, type WayBack } from '../way-back.ts';
-import { createDestination, fillDestination, keepDestination, roleExists } from './destination.ts';
+import { createDestination, dropWhenAborted, fillDestination, keepDestination, locatePgRestore, roleExists } from './destination.ts';
 import { restoreGuard, roleModelFor, type RestoreDestination } from './guard.ts';
 import { examineRestore, type PostRestoreReport } from './proof.ts';
 import { scratchDatabaseName, sweepAbandoned } from './scratch.ts';
@@ -52,26 +51,6 @@ export interface RestoreReport {
   durationMs: number;
 }
 
-/**
- * Drops `database` when the restore fails or is interrupted. On a signal it drops it at once
- * (WITH FORCE ends the sessions of whatever step is using it, so that step fails quickly),
- * and again once the failing step has returned.
- */
-function dropOnFailure(sql: Sql, database: string, signal: AbortSignal | undefined) {
-  const drop = () => dropDatabase(sql, database).catch(() => {});
-  const onAbort = () => void drop();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  return {
-    async failed(): Promise<void> {
-      signal?.removeEventListener('abort', onAbort);
-      await drop();
-    },
-    done(): void {
-      signal?.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
 function checkpoint(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new UserError('interrupted');
 }
@@ -103,7 +82,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
   try {
     return await withConnection(maintenanceConnection(target), { applicationName: 'pgsteward restore' }, async (maint) => {
       await sweepAbandoned(maint, log);
-      const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env);
+      const pgRestore = locatePgRestore(target, manifest, opts.ops, env);
       if (replacing) {
         if (!(await databaseExists(maint, database))) throw new UserError(`database ${database} does not exist`, `restore into a new database instead: --as ${database}`);
         await requireNoSessions(maint, database, 'replaced');
@@ -115,7 +94,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
 
       checkpoint(signal);
       progress('creating the database to restore into');
-      const cleanup = dropOnFailure(maint, staged, signal);
+      const cleanup = dropWhenAborted(maint, staged, signal);
       try {
         await createDestination(maint, target, staged, model, 'restore');
         checkpoint(signal);
@@ -134,7 +113,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
           wayBack = await keepWayBack(target, 'pre-restore', { logger: log, ...(opts.ops ? { ops: opts.ops } : {}), env });
           progress('putting the restored database in place');
           await swapDatabases(maint, { live: database, replacement: staged, keepAs: (wayBack as { database: string }).database });
-          cleanup.done();
+          cleanup.keep();
           landed = true;
           log.info({ database, kept: wayBack }, 'restored database in place; the replaced one is kept');
           if (opts.safetyBackup === false) {
@@ -144,7 +123,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
           }
         } else {
           await keepDestination(maint, database);
-          cleanup.done();
+          cleanup.keep();
           landed = true;
         }
         const ok = proof.checks.ok && proof.rowCounts.ok;
@@ -161,7 +140,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
           durationMs: Date.now() - started,
         };
       } catch (e) {
-        await cleanup.failed();
+        await cleanup.drop();
         throw e;
       }
     });
