@@ -6,10 +6,11 @@ import { Interrupted, UserError, interruptSignal, isUserError } from '../../erro
 import { silentLogger, type Logger } from '../../log.ts';
 import { adminConnection, type Target } from '../../target.ts';
 import type { ChecksRunner, ChecksSummary } from '../checks.ts';
+import type { BackupManifest } from '../manifest.ts';
 import { maintenanceConnection } from '../settings.ts';
 import { keepWayBack, type WayBack } from '../way-back.ts';
 import { createDestination, dropWhenAborted, fillDestination, keepDestination, locatePgRestore, roleExists } from './destination.ts';
-import { restoreGuard, roleModelFor, type RestoreDestination } from './guard.ts';
+import { restoreGuard, roleModelFor, type RestoreDestination, type RoleModel } from './guard.ts';
 import { examineRestore, type PostRestoreReport } from './proof.ts';
 import { scratchDatabaseName, sweepAbandoned } from './scratch.ts';
 import { openBackup, type BackupSource } from './source.ts';
@@ -83,13 +84,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
     return await withConnection(maintenanceConnection(target), { applicationName: 'pgsteward restore' }, async (maint) => {
       await sweepAbandoned(maint, log);
       const pgRestore = locatePgRestore(target, manifest, opts.ops, env);
-      if (replacing) {
-        if (!(await databaseExists(maint, database))) throw new UserError(`database ${database} does not exist`, `restore into a new database instead: --as ${database}`);
-        await requireNoSessions(maint, database, 'replaced');
-      } else if (await databaseExists(maint, database)) {
-        throw new UserError(`database ${database} already exists`, 'choose another name with --as, or restore over it with --into-existing');
-      }
-      const model = roleModelFor({ source: manifest, destination: database, replacing, destinationHasRoles: await roleExistsFor(maint, database) });
+      const model = await checkDestination(maint, manifest, database, replacing);
       if (manifest.database !== database) log.info({ source: manifest.database, destination: database, roles: model.roles.owner, adopted: model.adopt }, 'restoring a dump of another database');
 
       checkpoint(signal);
@@ -105,27 +100,9 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
         progress('running checks');
         const proof = await examineRestore(adminConnection(target, staged), manifest, model.roles, opts.checks);
         checkpoint(signal);
-        let wayBack: WayBack | undefined;
-        if (replacing) {
-          if (!proof.rowCounts.ok) {
-            throw new UserError(`the restored data does not match the backup's manifest (${proof.rowCounts.mismatches.map((m) => `${m.table}: ${m.expected ?? 'absent'} expected, ${m.actual ?? 'absent'} restored`).slice(0, 3).join('; ')}); ${database} was not replaced`, 'restore another backup');
-          }
-          wayBack = await keepWayBack(target, 'pre-restore', { logger: log, ...(opts.ops ? { ops: opts.ops } : {}), env });
-          progress('putting the restored database in place');
-          await swapDatabases(maint, { live: database, replacement: staged, keepAs: (wayBack as { database: string }).database });
-          cleanup.keep();
-          landed = true;
-          log.info({ database, kept: wayBack }, 'restored database in place; the replaced one is kept');
-          if (opts.safetyBackup === false) {
-            await dropDatabase(maint, (wayBack as { database: string }).database);
-            log.warn({ database }, 'replaced database dropped (--no-safety-backup)');
-            wayBack = undefined;
-          }
-        } else {
-          await keepDestination(maint, database);
-          cleanup.keep();
-          landed = true;
-        }
+        const wayBack = replacing ? await replaceExisting(maint, target, staged, proof, opts, log) : await keepDestination(maint, database).then(() => undefined);
+        cleanup.keep();
+        landed = true;
         const ok = proof.checks.ok && proof.rowCounts.ok;
         log[ok ? 'info' : 'warn']({ database, checksFailed: proof.checks.failed, rowCountMismatches: proof.rowCounts.mismatches.length }, ok ? 'restore finished and verified' : 'restore finished with findings');
         return {
@@ -140,7 +117,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
           durationMs: Date.now() - started,
         };
       } catch (e) {
-        await cleanup.drop();
+        if (!landed) await cleanup.drop();
         throw e;
       }
     });
@@ -155,6 +132,45 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
     throw e;
   } finally {
     await resolved.dump.release();
+  }
+}
+
+/** The destination is usable (exists when replacing, is free otherwise, nobody on it), and whose role model it gets. */
+async function checkDestination(maint: Sql, manifest: BackupManifest, database: string, replacing: boolean): Promise<RoleModel> {
+  if (replacing) {
+    if (!(await databaseExists(maint, database))) throw new UserError(`database ${database} does not exist`, `restore into a new database instead: --as ${database}`);
+    await requireNoSessions(maint, database, 'replaced');
+  } else if (await databaseExists(maint, database)) {
+    throw new UserError(`database ${database} already exists`, 'choose another name with --as, or restore over it with --into-existing');
+  }
+  return roleModelFor({ source: manifest, destination: database, replacing, destinationHasRoles: await roleExistsFor(maint, database) });
+}
+
+/**
+ * The swap, once the restored data matches the manifest: `staged` takes the target database's
+ * name in one transaction, and the replaced database is kept as the way back (or dropped, with
+ * --no-safety-backup).
+ */
+async function replaceExisting(maint: Sql, target: Target, staged: string, proof: PostRestoreReport, opts: RestoreOptions, log: Logger): Promise<WayBack | undefined> {
+  const database = target.config.database;
+  if (!proof.rowCounts.ok) {
+    const diff = proof.rowCounts.mismatches.slice(0, 3).map((m) => `${m.table}: ${m.expected ?? 'absent'} expected, ${m.actual ?? 'absent'} restored`);
+    throw new UserError(`the restored data does not match the backup's manifest (${diff.join('; ')}); ${database} was not replaced`, 'restore another backup');
+  }
+  const wayBack = await keepWayBack(target, 'pre-restore', { logger: log, ...(opts.ops ? { ops: opts.ops } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const kept = (wayBack as { database: string }).database;
+  opts.onProgress?.('putting the restored database in place');
+  await swapDatabases(maint, { live: database, replacement: staged, keepAs: kept });
+  log.info({ database, kept }, 'restored database in place; the replaced one is kept');
+  if (opts.safetyBackup !== false) return wayBack;
+  // The restore has landed; a failure to drop the old database only leaves the way back in place.
+  try {
+    await dropDatabase(maint, kept);
+    log.warn({ database, dropped: kept }, 'replaced database dropped (--no-safety-backup)');
+    return undefined;
+  } catch (e) {
+    log.error({ database: kept, err: e }, 'could not drop the replaced database; drop it by hand');
+    return wayBack;
   }
 }
 
