@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runCommand } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
-import { EXIT, UserError, isUserError } from '../core/errors.ts';
+import { EXIT, UserError, errorLine } from '../core/errors.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { scrub } from '../core/secrets.ts';
 import { uuidBenchmark } from './benchmarks/uuidv7.ts';
@@ -168,7 +168,7 @@ await runCommand(
           await bench.run(ctx, rec);
         } catch (e) {
           rec.result.status = e instanceof Unavailable ? 'unavailable' : 'failed';
-          rec.result.reason = scrub(isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!);
+          rec.result.reason = scrub(errorLine(e));
           if (process.env.PGSTEWARD_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
         }
         rec.result.durationMs = Math.round(performance.now() - b0);

@@ -3,7 +3,10 @@
  * the CLI prints them on one line and exits with `exitCode`, never a stack trace.
  */
 export const EXIT = { ok: 0, findings: 1, error: 2 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+/** 128 + the signal's number, the shell's convention: Ctrl-C exits 130, a SIGTERM 143. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+export type InterruptSignal = keyof typeof SIGNAL_EXIT;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT] | (typeof SIGNAL_EXIT)[InterruptSignal];
 
 export class UserError extends Error {
   readonly fix: string | undefined;
@@ -32,4 +35,24 @@ export function errorLine(e: unknown): string {
   if (isUserError(e)) return e.line;
   const message = e instanceof Error ? e.message : String(e);
   return message.split('\n')[0] ?? '';
+}
+
+/** Work stopped by SIGINT or SIGTERM after it cleaned up: one line, exit 130 or 143. */
+export class Interrupted extends UserError {
+  readonly signal: InterruptSignal;
+  constructor(signal: InterruptSignal, problem: string, fix?: string) {
+    super(problem, fix, SIGNAL_EXIT[signal]);
+    this.name = 'Interrupted';
+    this.signal = signal;
+  }
+}
+
+/** Ctrl-C (or end of input) at a confirmation prompt. */
+export function cancelled(): Interrupted {
+  return new Interrupted('SIGINT', 'cancelled; nothing was changed');
+}
+
+/** The signal an AbortSignal was aborted with (see core/cli/signals.ts), SIGINT when it says nothing. */
+export function interruptSignal(signal: AbortSignal): InterruptSignal {
+  return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
 }

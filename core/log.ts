@@ -1,5 +1,6 @@
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
 import pretty from 'pino-pretty';
+import { errorLine } from './errors.ts';
 import { scrub } from './secrets.ts';
 
 export type Logger = PinoLogger;
@@ -77,7 +78,7 @@ export function createLogger(opts: LoggerOptions): Logger {
 /** Errors as one line of message and code: no stack traces in logs either (PGSTEWARD_DEBUG adds them). */
 function errorSerializer(e: unknown): Record<string, unknown> {
   const err = e as { message?: string; code?: string; name?: string; stack?: string; line?: string };
-  const out: Record<string, unknown> = { message: scrub(err?.line ?? err?.message ?? String(e)).split('\n')[0] };
+  const out: Record<string, unknown> = { message: scrub(errorLine(e)) };
   if (err?.code) out.code = err.code;
   if (process.env.PGSTEWARD_DEBUG && err?.stack) out.stack = scrub(err.stack);
   return out;

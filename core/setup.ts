@@ -120,21 +120,3 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   }
   return { database: input.database, databaseCreated, rolesCreated, roles, migrations, serverVersion };
 }
-
-/** Drops and recreates the database's schema; the caller has confirmed and taken a backup. */
-export async function dropSchema(admin: ConnectionSettings, database: string, schema = 'public'): Promise<void> {
-  const roles = roleNames(database);
-  const sql = await connectChecked({ ...admin, database }, { max: 1, applicationName: 'pgsteward reset' });
-  try {
-    const others = await sql`select count(*)::int as n from pg_stat_activity where datname = ${database} and pid <> pg_backend_pid()`;
-    if ((others[0]?.n as number) > 0) {
-      throw new UserError(`database ${database} has ${others[0]!.n} other open connection(s)`, 'stop the applications using it, then run reset-db again');
-    }
-    await sql.begin(async (tx) => {
-      await tx.unsafe(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
-      await tx.unsafe(`CREATE SCHEMA ${ident(schema)} AUTHORIZATION ${ident(roles.owner)}`);
-    });
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}

@@ -1,11 +1,12 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgAdmin, provisionDatabase, withSql } from '../test/db.ts';
 import { secretUrl } from '../core/db/url.ts';
 import { LocalStorage } from '../core/backup/storage/index.ts';
-import { pg15, provisionPg15, type Pg15Database } from '../test/pg15.ts';
-import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
+import { pg15, pg15Admin, provisionPg15, type Pg15Database } from '../test/pg15.ts';
+import { exitOf, runCli, runCliAsNobody, runCliOnTty, spawnCli, waitFor } from '../test/cli.ts';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
 
@@ -55,14 +56,14 @@ describe('backup-db interrupted', () => {
     expect(visible().sort()).toEqual([manifest.name, manifest.name.replace(/\.dump$/, '.json')]);
   });
 
-  it('SIGTERM mid-way stops pg_dump, removes the partial file and exits 2 with one line', async () => {
+  it('SIGTERM mid-way stops pg_dump, removes the partial file and exits 143 with one line', async () => {
     const before = visible();
     const child = spawnCli('ops/backup-db.ts', [], big.env);
     await waitFor(() => partialBytes() > 0, 30_000, 'pg_dump to start writing');
     child.kill('SIGTERM');
     const { code } = await exitOf(child);
-    expect(code).toBe(2);
-    expect(child.output.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual(['error: backup interrupted; the partial dump was removed; run the backup again']);
+    expect(code).toBe(143);
+    expect(child.output.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual(['error: backup interrupted (SIGTERM); the partial dump was removed; run the backup again']);
     expect(partials()).toEqual([]);
     expect(visible()).toEqual(before);
   });
@@ -96,5 +97,75 @@ describe('backup-db command', () => {
     const help = await runCli('ops/backup-db.ts', ['--help'], db.env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--label TEXT');
+  });
+});
+
+describe('backup-db under concurrency and with a bad storage folder', () => {
+  it('four backup-db runs started together all succeed; names taken in the same second get -2, -3, -4', async () => {
+    const db = await provisionPg15('four');
+    const dir = path.join(pg15().stateDir, 'backups', 'local', db.database);
+    let collided = false;
+    // A round whose four start times straddle a second boundary proves less; try again (at most 3 rounds).
+    for (let round = 0; round < 3 && !collided; round++) {
+      const runs = await Promise.all(Array.from({ length: 4 }, () => runCli('ops/backup-db.ts', ['--json'], db.env, 120_000)));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      const names = runs.map((r) => JSON.parse(r.stdout).manifest.name as string);
+      expect(new Set(names).size).toBe(4);
+      const byStamp = new Map<string, string[]>();
+      for (const n of names) {
+        const stamp = /^local-(\d{8}T\d{6}Z)/.exec(n)![1]!;
+        byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), n]);
+      }
+      for (const [stamp, group] of byStamp) {
+        const expected = group.map((_, i) => (i === 0 ? `local-${stamp}.dump` : `local-${stamp}-${i + 1}.dump`));
+        expect(group.sort()).toEqual(expected.sort());
+        if (group.length > 1) collided = true;
+      }
+      for (const n of names) expect(existsSync(path.join(dir, n.replace(/\.dump$/, '.json')))).toBe(true);
+    }
+    expect(collided, 'no round had two backups in the same second').toBe(true);
+  });
+
+  it('a read-only or missing storage folder is one line with its fix, for an ordinary user', async () => {
+    const db = await provisionPg15('rofs');
+    const home = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-ro-'));
+    chmodSync(home, 0o755);
+    const ro = path.join(home, 'readonly');
+    mkdirSync(path.join(ro, db.database), { recursive: true });
+    chmodSync(ro, 0o555);
+    chmodSync(path.join(ro, db.database), 0o555);
+    const config = (dir: string) => {
+      const f = path.join(home, `config-${path.basename(dir)}.json`);
+      writeFileSync(f, JSON.stringify({ backups: { targets: { dev: { storage: { dir } } } } }));
+      chmodSync(f, 0o644);
+      return f;
+    };
+    const env = { PGSTEWARD_HOME: home, DB_TARGET: 'dev', DATABASE_URL: secretUrl(pg15Admin(db.database)), DB_NAME: db.database, DB_BACKUP_PASSWORD: db.passwords.backup };
+
+    const readOnly = await runCliAsNobody('ops/backup-db.ts', [], { ...env, PGSTEWARD_CONFIG: config(ro) });
+    expect(readOnly.code).toBe(2);
+    expect(readOnly.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([
+      `error: backup storage folder ${path.join(ro, db.database)} is not writable (permission denied); make it writable for this user, or point backups.targets.dev.storage.dir at another folder; nothing was stored`,
+    ]);
+    const missing = path.join(ro, 'not-there');
+    const gone = await runCliAsNobody('ops/backup-db.ts', [], { ...env, PGSTEWARD_CONFIG: config(missing) });
+    expect(gone.code).toBe(2);
+    expect(gone.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([
+      `error: backup storage folder ${path.join(missing, db.database)} does not exist and cannot be created (permission denied); create it (mkdir -p ${path.join(missing, db.database)}) for this user, or point backups.targets.dev.storage.dir at another folder; nothing was stored`,
+    ]);
+    expect(readdirSync(path.join(ro, db.database))).toEqual([]);
+  });
+});
+
+describe('Ctrl-C at a confirmation prompt', () => {
+  it.each([
+    ['reset-db', [] as string[]],
+    ['restore-db', ['--into-existing']],
+  ])('%s says "cancelled; nothing was changed" and exits 130', async (cmd, args) => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-tty-'));
+    const r = await runCliOnTty(`ops/${cmd}.ts`, args, { PGSTEWARD_HOME: home, DB_NAME: 'app' }, /Type the database name to confirm: /, '\u0003');
+    expect(r.code).toBe(130);
+    expect(r.output).toMatch(/error: cancelled; nothing was changed\r?\n/);
+    expect(r.output).not.toMatch(/this is a bug/);
   });
 });

@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
-import { backupDatabase } from '../core/backup/backup.ts';
-import { abortOnSignals, CONFIG_OPTION, describeManifest, opsContext, printJson, storageOf } from '../core/backup/cli-support.ts';
+import { backupDatabase, describeManifest, storageFor } from '../core/backup/index.ts';
+import { printJson } from '../core/cli/json.ts';
+import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
+import { abortOnSignals } from '../core/cli/signals.ts';
 import { describeTransfer, transferReporter } from '../core/backup/progress.ts';
 import { EXIT } from '../core/errors.ts';
 import { openTarget } from '../core/target.ts';
@@ -31,7 +33,7 @@ await runCommand(
     const ctx = opsContext('backup-db', args);
     const { config, ops, log } = ctx;
     if (args.values.list) {
-      const storage = storageOf(ctx);
+      const storage = storageFor(config, ops);
       const listing = await storage.list();
       if (args.values.json) {
         printJson({ storage: storage.location, backups: listing.backups.map((b) => ({ location: b.location, ...b.manifest })), incomplete: listing.incomplete });

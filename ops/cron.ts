@@ -2,7 +2,8 @@
 import { runChecks } from '../checks/suite.ts';
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
-import { CONFIG_OPTION, opsContext, printJson } from '../core/backup/cli-support.ts';
+import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
+import { printJson } from '../core/cli/json.ts';
 import { JOB_NAMES, type JobName } from '../core/config/ops-config.ts';
 import { buildJobs } from '../core/cron/jobs.ts';
 import { lastRuns, readHistory } from '../core/cron/history.ts';

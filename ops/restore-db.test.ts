@@ -21,7 +21,7 @@ describe('restore-db, verify-backup and retention commands', () => {
 
     const refused = await runCli('ops/restore-db.ts', [location, '--into-existing', '--confirm', db.database], prodEnv);
     expect(refused.code).toBe(2);
-    expect(errorLines(refused.stderr)).toEqual([`error: refusing to restore over the prod database ${db.database} without --force; add --force if you really mean to replace production data (a safety backup is taken first)`]);
+    expect(errorLines(refused.stderr)).toEqual([`error: refusing to restore over the prod database ${db.database} without --force; add --force if you really mean to replace production data (the replaced database is kept)`]);
     expect(refused.stdout).toBe('');
     expect(await tableChecksums(db.admin)).toEqual(changed);
     expect(refused.stderr).not.toContain(pg15Admin().password!);
@@ -34,9 +34,21 @@ describe('restore-db, verify-backup and retention commands', () => {
     expect(done.code).toBe(0);
     const report = JSON.parse(done.stdout);
     expect(report.ok).toBe(true);
-    expect(report.safetyBackup.kind).toBe('dump');
-    expect(report.safetyBackup.location).toContain(path.join('backups', 'prod', db.database));
+    expect(report.safetyBackup).toEqual({ kind: 'copy', database: expect.stringMatching(new RegExp(`^${db.database}_before_`)) });
+    expect(await tableChecksums(pg15Admin(report.safetyBackup.database))).toEqual(changed);
     expect((await tableChecksums(db.admin))['public.user_roles']).not.toEqual(changed['public.user_roles']);
+  });
+
+  it('a dump of another database restored over this one: the output names the source and whose roles the result has', async () => {
+    const x = await provisionPg15('clix');
+    await seed(x.admin, 3);
+    const y = await provisionPg15('cliy');
+    const { location } = JSON.parse((await runCli('ops/backup-db.ts', ['--json'], x.env)).stdout);
+    const r = await runCli('ops/restore-db.ts', [location, '--into-existing', '--confirm', y.database], y.env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`  source database: ${x.database}, not ${y.database}: restored with ${y.database}'s roles (owner ${y.database}_owner; ${x.database}'s own grants were left out)\n`);
+    expect(r.stdout).toMatch(new RegExp(`  way back: previous contents kept in database ${y.database}_before_[0-9a-z]+ \\(drop it when no longer needed\\)`));
+    expect(await tableChecksums(y.admin)).toEqual(await tableChecksums(x.admin));
   });
 
   it('a corrupted dump: restore-db and verify-backup refuse it, exit 2 / 1, and the manifest records the failure', async () => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env -S npx tsx
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
-import { CONFIG_OPTION, opsContext, printJson, storageOf } from '../core/backup/cli-support.ts';
-import { pruneBackups } from '../core/backup/prune.ts';
+import { printJson } from '../core/cli/json.ts';
+import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
+import { pruneBackups, storageFor } from '../core/backup/index.ts';
 import type { RetentionPolicy } from '../core/config/ops-config.ts';
 import { EXIT, UserError } from '../core/errors.ts';
 
@@ -54,7 +55,7 @@ await runCommand(
       if (raw !== undefined) policy[key] = count(flag, raw, flag === 'keep-last' ? 1 : 0);
     }
     const dryRun = Boolean(args.values['dry-run']);
-    const report = await pruneBackups(storageOf(ctx), policy, { dryRun, logger: ctx.log });
+    const report = await pruneBackups(storageFor(ctx.config, ctx.ops), policy, { dryRun, logger: ctx.log });
     if (args.values.json) {
       printJson(report);
       return EXIT.ok;

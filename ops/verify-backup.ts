@@ -3,8 +3,10 @@ import { runChecks } from '../checks/suite.ts';
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
-import { CONFIG_OPTION, opsContext, printJson, storageOf } from '../core/backup/cli-support.ts';
-import { verifyBackup } from '../core/backup/verify.ts';
+import { printJson } from '../core/cli/json.ts';
+import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
+import { abortOnSignals } from '../core/cli/signals.ts';
+import { storageFor, verifyBackup } from '../core/backup/index.ts';
 import { EXIT, UserError } from '../core/errors.ts';
 import { openTarget } from '../core/target.ts';
 
@@ -16,8 +18,9 @@ await runCommand(
     options: { ...TARGET_OPTIONS, ...CONFIG_OPTION },
     details: [
       'Tests the newest backup of the target database, or the one named. The scratch database lives on the',
-      "target's server and is always dropped. The outcome is written into the backup's manifest (verified,",
-      'or the failure); retention never deletes the newest verified backup.',
+      "target's server and is always dropped, also on Ctrl-C or SIGTERM (exit 130/143). The outcome is written",
+      "into the backup's manifest (verified, or the failure); retention never deletes the newest verified backup.",
+      'Scratch databases a killed run left behind on this host are dropped by the next verify or restore.',
       'Exit 0 verified, 1 verification failed, 2 could not run.',
       'Examples:',
       '  npm run verify-backup',
@@ -29,7 +32,8 @@ await runCommand(
     if (args.positionals.length > 1) throw new UserError('verify-backup takes at most one backup name', 'see verify-backup --help');
     const target = await openTarget(ctx.config);
     const progress = progressLine('verify-backup');
-    const report = await verifyBackup(target, { storage: storageOf(ctx), name: args.positionals[0], checks: runChecks, ops: ctx.ops, logger: ctx.log, onProgress: progress });
+    const ac = abortOnSignals(ctx.log);
+    const report = await verifyBackup(target, { storage: storageFor(ctx.config, ctx.ops), name: args.positionals[0], checks: runChecks, ops: ctx.ops, logger: ctx.log, onProgress: progress, signal: ac.signal });
     progress('');
     const v = report.verification;
     if (args.values.json) {

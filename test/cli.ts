@@ -55,3 +55,52 @@ export function exitOf(child: ChildProcess): Promise<{ code: number | null; sign
   });
 }
 
+
+/** A CLI run as the unprivileged user nobody (65534), so that file permissions apply as they do for an operator. */
+export function runCliAsNobody(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, path.join(REPO_ROOT, script), ...args], { env: cliEnv(env), cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A CLI on a real terminal (a pseudo-terminal from Python's pty module): once its output
+ * matches `waitFor`, `keys` are typed (`\u0003` is Ctrl-C). Returns everything the terminal
+ * showed and the exit code.
+ */
+export function runCliOnTty(script: string, args: string[], env: NodeJS.ProcessEnv, waitFor: RegExp, keys: string, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  const driver = `
+import json, os, pty, re, select, sys, time
+argv, pattern, keys, limit = json.loads(sys.argv[1]), re.compile(sys.argv[2].encode()), sys.argv[3].encode(), float(sys.argv[4])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, sent, deadline = b'', False, time.time() + limit
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if r:
+        try:
+            d = os.read(fd, 65536)
+        except OSError:
+            d = b''
+        if not d:
+            break
+        out += d
+    if not sent and pattern.search(out):
+        os.write(fd, keys)
+        sent = True
+else:
+    os.kill(pid, 9)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'code': os.waitstatus_to_exitcode(status), 'output': out.decode('utf8', 'replace')}))
+`;
+  const argv = [process.execPath, '--import', TSX, path.join(REPO_ROOT, script), ...args];
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', driver, JSON.stringify(argv), waitFor.source, keys, String(timeoutMs / 1000)], { env: cliEnv(env), cwd: REPO_ROOT, timeout: timeoutMs + 10_000 }, (err, stdout) => {
+      if (err) return reject(err);
+      resolve(JSON.parse(stdout) as { code: number | null; output: string });
+    });
+  });
+}

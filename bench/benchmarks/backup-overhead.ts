@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { backupDatabase, backupPreflight, restoreBackup, type ChecksRunner } from '../../core/backup/index.ts';
 import { countRows, listTables } from '../../core/backup/tables.ts';
-import { manifestNameFor } from '../../core/backup/names.ts';
+import { manifestNameFor } from '../../core/backup/file-names.ts';
 import { resolveTarget } from '../../core/config/target.ts';
 import { parseOpsConfig } from '../../core/config/ops-config.ts';
 import { connect, ident, type Sql } from '../../core/db/connect.ts';

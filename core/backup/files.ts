@@ -14,9 +14,8 @@ export async function sha256File(file: string): Promise<{ sha256: string; bytes:
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** Makes a rename inside `dir` durable: without it a power cut can forget the new name. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+async function fsyncPath(p: string, flags: 'r' | 'r+'): Promise<void> {
+  const fh = await open(p, flags);
   try {
     await fh.sync();
   } finally {
@@ -24,14 +23,10 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function fsyncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+/** Makes a rename inside `dir` durable: without it a power cut can forget the new name. */
+export const fsyncDir = (dir: string) => fsyncPath(dir, 'r');
+
+export const fsyncFile = (file: string) => fsyncPath(file, 'r+');
 
 /** Writes a small file so that readers see the old content or the new, never a torn one. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {

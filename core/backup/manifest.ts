@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { TARGET_KINDS, type TargetKind } from '../config/target.ts';
 import { ROLE_KINDS, type RoleNames } from '../config/names.ts';
+import { formatBytes } from './files.ts';
 
 export const MANIFEST_FORMAT = 'pgsteward-backup/1';
 
@@ -92,4 +93,11 @@ export function serializeManifest(m: BackupManifest): string {
 /** A manifest with a verification outcome recorded: `verified` follows the latest attempt. */
 export function withVerification(m: BackupManifest, v: VerificationRecord): BackupManifest {
   return { ...m, verified: v.ok, verification: v };
+}
+
+/** `local-20261125T031500Z.dump  1.21 MiB  9 tables, 140 rows  migration 4  verified`. Pure. */
+export function describeManifest(m: BackupManifest): string {
+  const rows = Object.values(m.tables).reduce((a, b) => a + b, 0);
+  const verified = m.verification ? (m.verified ? `verified ${m.verification.at.slice(0, 16).replace('T', ' ')}Z` : 'VERIFICATION FAILED') : 'not verified';
+  return `${m.name}  ${formatBytes(m.bytes)}  ${Object.keys(m.tables).length} tables, ${rows} rows  migration ${m.lastMigration ?? '-'}  ${verified}`;
 }

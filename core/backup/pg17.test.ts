@@ -8,8 +8,8 @@ import type { TargetConfig } from '../config/target.ts';
 import { UserError } from '../errors.ts';
 import { openTarget } from '../target.ts';
 import { backupDatabase } from './backup.ts';
-import { restoreBackup } from './restore.ts';
-import { takeSafetyBackup } from './safety.ts';
+import { restoreBackup } from './restore/index.ts';
+import { takeSafetyBackup } from './way-back.ts';
 import { openPg15Target, provisionPg15, seed, tableChecksums, testOpsConfig } from '../../test/pg15.ts';
 
 /** The suite's PostgreSQL 17 as a `dev` target: only Debian's pg_dump 15 exists on these machines. */
@@ -43,7 +43,7 @@ describe('against PostgreSQL 17 with only pg_dump 15 installed', () => {
     expect(safety).toEqual({ ok: false, reason: expect.stringMatching(/cannot dump PostgreSQL 17/) });
   });
 
-  it('restores a backup over an existing PG17 database, keeping a server-side copy when no pg_dump can back it up', async () => {
+  it('restores a backup over an existing PG17 database, keeping the replaced database on the server (no pg_dump 17 needed)', async () => {
     const src = await provisionPg15('to17');
     await seed(src.admin, 5);
     const ops = testOpsConfig();
@@ -51,7 +51,7 @@ describe('against PostgreSQL 17 with only pg_dump 15 installed', () => {
     const { db, target } = await pg17Target('dest17');
     await withSql(db.as(), (sql) => sql.unsafe(`insert into users (email, slug) values ('keep@example.test', 'keep')`));
     const report = await restoreBackup(target, { source: { file: location }, into: { kind: 'existing' }, confirm: db.database, checks: runChecks, ops });
-    expect(report.safetyBackup).toEqual({ kind: 'copy', database: expect.stringMatching(new RegExp(`^${db.database}_bak_`)) });
+    expect(report.safetyBackup).toEqual({ kind: 'copy', database: expect.stringMatching(new RegExp(`^${db.database}_before_`)) });
     const copy = (report.safetyBackup as { database: string }).database;
     await withSql(pgAdmin(copy), async (sql) => expect((await sql`select slug from users`).map((r) => r.slug)).toEqual(['keep']));
     expect(await tableChecksums(db.as())).toEqual(await tableChecksums(src.admin));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetentionPolicy } from '../config/ops-config.ts';
-import { backupName } from './names.ts';
+import { backupName } from './file-names.ts';
 import { dayKey, isoWeekKey, monthKey, planRetention, type RetentionCandidate } from './retention.ts';
 
 const HOUR = 3_600_000;

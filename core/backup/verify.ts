@@ -1,15 +1,16 @@
 import type { OpsConfig } from '../config/ops-config.ts';
-import { connectChecked } from '../db/connect.ts';
-import { isUserError } from '../errors.ts';
+import { withConnection } from '../db/connect.ts';
+import { Interrupted, errorLine, interruptSignal } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { locateTool } from '../pgtools/invoke.ts';
 import { scrub } from '../secrets.ts';
 import { adminConnection, type Target } from '../target.ts';
-import { opsFor, placementFor } from './backup.ts';
 import type { ChecksRunner } from './checks.ts';
 import { withVerification, type BackupManifest, type VerificationRecord } from './manifest.ts';
-import { scratchDatabaseName } from './names.ts';
-import { checkIntegrity, createRestoreDatabase, dropDatabase, examineRestore, maintenanceConnection, resolveBackup, runPgRestore, type ResolvedBackup } from './restore.ts';
+import { createDestination, dropWhenAborted, fillDestination, locatePgRestore } from './restore/destination.ts';
+import { examineRestore } from './restore/proof.ts';
+import { scratchDatabaseName, sweepAbandoned } from './restore/scratch.ts';
+import { checkIntegrity, resolveBackup } from './restore/source.ts';
+import { maintenanceConnection } from './settings.ts';
 import type { BackupStorage } from './storage/index.ts';
 
 export interface VerifyOptions {
@@ -20,6 +21,8 @@ export interface VerifyOptions {
   ops?: OpsConfig;
   logger?: Logger;
   onProgress?: (message: string) => void;
+  /** Aborting (reason: the signal's name) drops the scratch database and throws Interrupted; the manifest is left as it was. */
+  signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -31,35 +34,42 @@ export interface VerifyReport {
 }
 
 /**
- * Proves a backup restores: into a scratch database on the target's server, checks suite,
- * row counts against the manifest. The outcome is written into the manifest either way, and
- * the scratch database is always dropped. Throws only when there is no backup to test or its
- * manifest cannot be updated; every other failure is a recorded, failed verification.
+ * Proves a backup restores: into a scratch database on the target's server (marked as this
+ * run's), checks suite, row counts against the manifest. The outcome is written into the
+ * manifest either way, and the scratch database is always dropped. Throws only when there is
+ * no backup to test, its manifest cannot be updated, or the run is interrupted; every other
+ * failure is a recorded, failed verification.
  */
 export async function verifyBackup(target: Target, opts: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const log = opts.logger ?? silentLogger();
   const progress = opts.onProgress ?? (() => {});
   const env = opts.env ?? process.env;
-  const resolved: ResolvedBackup = await resolveBackup({ storage: opts.storage, name: opts.name });
+  const signal = opts.signal;
+  const resolved = await resolveBackup({ storage: opts.storage, name: opts.name });
   const { manifest, name, location } = resolved.backup;
   const scratch = scratchDatabaseName(manifest.database, 'verify');
+  const model = { roles: manifest.roles, adopt: false };
   let record: VerificationRecord;
   log.info({ backup: name, scratchDatabase: scratch }, 'verification started');
   try {
     progress('checking integrity');
     await checkIntegrity(resolved);
-    const pgRestore = locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, opts.ops, env)), env, { stateDir: target.config.stateDir });
-    const maint = await connectChecked(maintenanceConnection(target), { max: 1, applicationName: 'pgsteward verify' });
-    try {
-      await createRestoreDatabase(maint, scratch, manifest, target);
-    } finally {
-      await maint.end({ timeout: 5 });
-    }
-    progress('restoring into a scratch database');
-    await runPgRestore(pgRestore, adminConnection(target, scratch), resolved.dump.file, { onItem: (n) => progress(`restoring: ${n} items`), env });
-    progress('running checks');
-    const post = await examineRestore(adminConnection(target, scratch), manifest, opts.checks);
+    const pgRestore = locatePgRestore(target, manifest, opts.ops, env);
+    const post = await withConnection(maintenanceConnection(target), { applicationName: 'pgsteward verify' }, async (maint) => {
+      await sweepAbandoned(maint, log);
+      const scratchDb = dropWhenAborted(maint, scratch, signal);
+      try {
+        await createDestination(maint, target, scratch, model, 'verify');
+        progress('restoring into a scratch database');
+        await fillDestination(pgRestore, adminConnection(target, scratch), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
+        progress('running checks');
+        return await examineRestore(adminConnection(target, scratch), manifest, model.roles, opts.checks);
+      } finally {
+        await scratchDb.drop();
+      }
+    });
+    if (signal?.aborted) throw new Error('interrupted');
     record = {
       ok: post.checks.ok && post.rowCounts.ok,
       at: new Date().toISOString(),
@@ -70,10 +80,12 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
       durationMs: Date.now() - started,
     };
   } catch (e) {
-    const why = isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
-    record = { ok: false, at: new Date().toISOString(), scratchDatabase: scratch, checks: undefined, rowCounts: undefined, error: scrub(why), durationMs: Date.now() - started };
+    if (signal?.aborted) {
+      const sig = interruptSignal(signal);
+      throw new Interrupted(sig, `verification interrupted (${sig}); the scratch database ${scratch} was dropped and the manifest left as it was`, 'run verify-backup again');
+    }
+    record = { ok: false, at: new Date().toISOString(), scratchDatabase: scratch, checks: undefined, rowCounts: undefined, error: scrub(errorLine(e)), durationMs: Date.now() - started };
   } finally {
-    await dropDatabase(maintenanceConnection(target), scratch).catch((e: unknown) => log.error({ err: e, scratchDatabase: scratch }, 'could not drop the scratch database'));
     await resolved.dump.release();
   }
   const updated = withVerification(manifest, record);

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT, UserError, isUserError } from '../errors.ts';
+import { EXIT, UserError, errorLine, isUserError } from '../errors.ts';
 import { scrub } from '../secrets.ts';
 import { paint } from './paint.ts';
 
@@ -99,8 +99,7 @@ export function reportError(name: string, e: unknown): number {
     process.stderr.write(`${paint.red('error')}: ${scrub(e.line)}\n`);
     return e.exitCode;
   }
-  const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
-  process.stderr.write(`${paint.red('error')}: ${name}: ${scrub(first ?? 'unknown error')}; this is a bug, please report it (set PGSTEWARD_DEBUG=1 for details)\n`);
+  process.stderr.write(`${paint.red('error')}: ${name}: ${scrub(errorLine(e) || 'unknown error')}; this is a bug, please report it (set PGSTEWARD_DEBUG=1 for details)\n`);
   if (process.env.PGSTEWARD_DEBUG) process.stderr.write(scrub(String((e as Error)?.stack ?? e)) + '\n');
   return EXIT.error;
 }

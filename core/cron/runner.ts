@@ -1,6 +1,6 @@
 import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import { errorLine, isUserError } from '../errors.ts';
+import { errorLine } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { scrub } from '../secrets.ts';
 import { appendHistory, type RunOutcome, type RunRecord } from './history.ts';
@@ -142,7 +142,7 @@ export class Scheduler {
         log[result.outcome === 'ok' ? 'info' : 'warn']({ outcome: result.outcome, durationMs: Date.now() - started.getTime() }, `job finished: ${scrub(result.summary)}`);
         return this.record(name, trigger, result.outcome, started, result.summary, result.details);
       } catch (e) {
-        const why = isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
+        const why = errorLine(e);
         log.error({ outcome: 'failed', durationMs: Date.now() - started.getTime() }, `job failed: ${scrub(why)}`);
         return this.record(name, trigger, 'failed', started, why);
       } finally {

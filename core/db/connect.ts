@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { UserError } from '../errors.ts';
+import { UserError, errorLine } from '../errors.ts';
 import { redactedUrl, type ConnectionSettings } from './url.ts';
 import { rememberSecret } from '../secrets.ts';
 
@@ -57,7 +57,7 @@ export function connectionError(e: unknown, c: ConnectionSettings): UserError {
     case '3D000':
       return new UserError(`cannot connect to ${where}: database "${c.database}" does not exist`, 'run setup-db first, or check the database name');
     default:
-      return new UserError(`cannot connect to ${where}: ${(err.message ?? String(e)).split('\n')[0]}`, 'check the connection settings');
+      return new UserError(`cannot connect to ${where}: ${errorLine(e)}`, 'check the connection settings');
   }
 }
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { LOGIN_ROLES, type LoginRole } from '../../core/config/names.ts';
 import { resolveTarget } from '../../core/config/target.ts';
 import { secretUrl, type ConnectionSettings } from '../../core/db/url.ts';
-import { isUserError, UserError } from '../../core/errors.ts';
+import { errorLine, UserError } from '../../core/errors.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
 import { rememberSecret, scrub } from '../../core/secrets.ts';
 import { describeSetup, setupDatabase } from '../../core/setup.ts';
@@ -136,7 +136,7 @@ export function createHandler(deps: HandlerDeps) {
         summary,
       };
     } catch (e) {
-      const line = isUserError(e) ? e.line : ((e as Error)?.message ?? String(e)).split('\n')[0];
+      const line = errorLine(e);
       // A plain Error with one scrubbed line: Lambda turns it into the FunctionError the deploy reports.
       throw new Error(scrub(`database bootstrap failed: ${line}`));
     }

@@ -17,7 +17,7 @@ export function openStorage(
   opts: { s3Client?: S3Client } = {},
 ): BackupStorage {
   const s = ops.storage;
-  if (s.type === 'local') return new LocalStorage(path.join(s.dir, where.database));
+  if (s.type === 'local') return new LocalStorage(path.join(s.dir, where.database), { setting: `backups.targets.${where.kind}.storage.dir` });
   const prefix = `${s.prefix ? s.prefix + '/' : ''}${where.kind}/${where.database}/`;
   return new S3Storage(s, prefix, path.join(where.stateDir, 'tmp', 's3'), opts.s3Client);
 }

@@ -1,10 +1,10 @@
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { fsyncDir, fsyncFile, pidAlive, writeFileAtomic } from '../files.ts';
 import { parseManifest, serializeManifest, type BackupManifest } from '../manifest.ts';
-import { DUMP_EXTENSION, MANIFEST_EXTENSION, isBackupName, manifestNameFor } from '../names.ts';
+import { DUMP_EXTENSION, MANIFEST_EXTENSION, isBackupName, manifestNameFor } from '../file-names.ts';
 import type { BackupStorage, Listing, OpenedDump, StoredBackup } from './types.ts';
 
 /** Staged dumps are hidden files carrying the writer's pid: `.local-20261125T031500Z.dump.4242.partial`. */
@@ -15,12 +15,32 @@ const PARTIAL = /^\.(.+)\.(\d+)\.partial$/;
  * in the same folder, fsynced, then renamed: a crash never leaves a file under a final name
  * that is not complete.
  */
+export interface LocalStorageOptions {
+  /** The config setting that names the folder, for messages. */
+  setting?: string;
+}
+
+/** A write that failed because of the folder itself, as one line with its fix. */
+function folderError(e: unknown, dir: string, setting: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if ((code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') && !existsSync(dir)) {
+    return new UserError(`backup storage folder ${dir} does not exist and cannot be created (${code === 'EROFS' ? 'read-only file system' : code === 'ENOENT' ? 'a parent is missing' : 'permission denied'})`, `create it (mkdir -p ${dir}) for this user, or point ${setting} at another folder; nothing was stored`);
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new UserError(`backup storage folder ${dir} is not writable (${code === 'EROFS' ? 'read-only file system' : 'permission denied'})`, `make it writable for this user, or point ${setting} at another folder; nothing was stored`);
+  }
+  if (code === 'ENOTDIR' || code === 'EEXIST') return new UserError(`backup storage path ${dir} is not a folder`, `point ${setting} at a folder; nothing was stored`);
+  return e;
+}
+
 export class LocalStorage implements BackupStorage {
   readonly kind = 'local' as const;
   readonly location: string;
+  private readonly setting: string;
 
-  constructor(readonly dir: string) {
+  constructor(readonly dir: string, opts: LocalStorageOptions = {}) {
     this.location = dir;
+    this.setting = opts.setting ?? 'the storage dir in the config';
   }
 
   locationOf(name: string): string {
@@ -28,7 +48,11 @@ export class LocalStorage implements BackupStorage {
   }
 
   private ensureDir(): void {
-    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    try {
+      if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw folderError(e, this.dir, this.setting);
+    }
   }
 
   /** Partial files whose writer is gone: left by a killed backup. */
@@ -44,11 +68,10 @@ export class LocalStorage implements BackupStorage {
     await this.sweepStalePartials();
     const staged = path.join(this.dir, `.${name}.${process.pid}.partial`);
     // Created exclusively now so a second writer with the same name fails instead of interleaving.
-    await new Promise<void>((resolve, reject) => {
-      const s = createWriteStream(staged, { flags: 'wx', mode: 0o600 });
-      s.once('error', reject);
-      s.end(resolve);
+    const fh = await open(staged, 'wx', 0o600).catch((e: unknown) => {
+      throw folderError(e, this.dir, this.setting);
     });
+    await fh.close();
     return staged;
   }
 
@@ -73,7 +96,12 @@ export class LocalStorage implements BackupStorage {
 
   async list(): Promise<Listing> {
     if (!existsSync(this.dir)) return { backups: [], incomplete: [] };
-    const files = new Set(await readdir(this.dir));
+    const files = new Set(
+      await readdir(this.dir).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'EACCES' || e.code === 'EPERM') throw new UserError(`backup storage folder ${this.dir} cannot be read (permission denied)`, `give this user read access, or point ${this.setting} at another folder`);
+        throw folderError(e, this.dir, this.setting);
+      }),
+    );
     const backups: StoredBackup[] = [];
     const incomplete: Listing['incomplete'] = [];
     const mtime = async (f: string) => (await stat(path.join(this.dir, f)).catch(() => undefined))?.mtime;
@@ -115,7 +143,9 @@ export class LocalStorage implements BackupStorage {
   }
 
   async writeManifest(manifest: BackupManifest): Promise<void> {
-    await writeFileAtomic(path.join(this.dir, manifestNameFor(manifest.name)), serializeManifest(manifest));
+    await writeFileAtomic(path.join(this.dir, manifestNameFor(manifest.name)), serializeManifest(manifest)).catch((e: unknown) => {
+      throw folderError(e, this.dir, this.setting);
+    });
   }
 
   async remove(name: string): Promise<void> {

@@ -10,7 +10,7 @@ import { UserError } from '../../errors.ts';
 import { backupDatabase } from '../backup.ts';
 import { parseManifest } from '../manifest.ts';
 import { pruneBackups } from '../prune.ts';
-import { restoreBackup } from '../restore.ts';
+import { restoreBackup } from '../restore/index.ts';
 import { openPg15Target, pg15Admin, provisionPg15, seed, tableChecksums, testOpsConfig } from '../../../test/pg15.ts';
 import { verifyBackup } from '../verify.ts';
 import { S3Storage, s3Client } from './s3.ts';

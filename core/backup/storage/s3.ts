@@ -6,10 +6,10 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3StorageConfig } from '../../config/ops-config.ts';
-import { UserError } from '../../errors.ts';
+import { UserError, errorLine } from '../../errors.ts';
 import { pidAlive } from '../files.ts';
 import { parseManifest, serializeManifest, type BackupManifest } from '../manifest.ts';
-import { DUMP_EXTENSION, MANIFEST_EXTENSION, isBackupName, manifestNameFor } from '../names.ts';
+import { DUMP_EXTENSION, MANIFEST_EXTENSION, isBackupName, manifestNameFor } from '../file-names.ts';
 import type { BackupStorage, Listing, OpenedDump, StoredBackup } from './types.ts';
 
 const PARTIAL = /^\.(.+)\.(\d+)\.(partial|download)$/;
@@ -36,7 +36,7 @@ export async function s3Client(cfg: S3StorageConfig, env: NodeJS.ProcessEnv = pr
 export function s3Error(e: unknown, action: string, where: string): UserError {
   const err = e as { name?: string; message?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
   const name = err.name ?? err.Code ?? 'Error';
-  const msg = (err.message ?? String(e)).split('\n')[0] ?? '';
+  const msg = errorLine(e);
   const fix =
     name === 'CredentialsProviderError' ? 'provide AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or an instance role)'
     : name === 'NoSuchBucket' ? 'create the bucket or fix backups.targets.<target>.storage.bucket in the config'

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { TARGET_KINDS, type TargetKind } from '../config/target.ts';
 
@@ -65,13 +64,3 @@ export async function uniqueBackupName(target: TargetKind, at: Date, label: stri
   }
   throw new UserError(`too many backups named ${first} in one second`, 'wait a second and run the backup again');
 }
-
-/**
- * A throwaway database for restores and verification: `<db>_verify_20261125t031500z_1a2b`.
- * Lower case and under PostgreSQL's 63-byte limit whatever the source name.
- */
-export function scratchDatabaseName(database: string, purpose: 'restore' | 'verify', at: Date = new Date()): string {
-  return `${database.slice(0, 24)}_${purpose}_${compactStamp(at).toLowerCase()}_${randomBytes(2).toString('hex')}`;
-}
-
-export const DATABASE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;

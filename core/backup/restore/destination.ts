@@ -1,0 +1,134 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { RoleNames } from '../../config/names.ts';
+import { appConnectionLimit } from '../../config/target.ts';
+import { ident, withConnection, type Sql } from '../../db/connect.ts';
+import { commentOnDatabase, createDatabase, dropDatabase } from '../../db/databases.ts';
+import type { ConnectionSettings } from '../../db/url.ts';
+import { UserError } from '../../errors.ts';
+import { locateTool, type PgTool } from '../../pgtools/invoke.ts';
+import type { OpsConfig } from '../../config/ops-config.ts';
+import type { BackupManifest } from '../manifest.ts';
+import { opsFor, placementFor } from '../settings.ts';
+import { runTool, type ToolRunOptions } from '../../pgtools/run.ts';
+import { adminMembershipStatement, clusterRoleStatements, databaseAccessStatements, objectGrantStatements, schemaStatements } from '../../roles/sql.ts';
+import type { Target } from '../../target.ts';
+import type { RoleModel } from './guard.ts';
+import { markerForThisRun, type ScratchPurpose } from './scratch.ts';
+import { splitToc } from './toc.ts';
+
+/**
+ * The database a restore writes into: created empty, owned and fenced by its role model and
+ * marked as a scratch database of this run; filled by pg_restore; dropped again on failure.
+ * Coupling: the role model's statements come from core/roles/sql.ts.
+ */
+
+/** The roles must exist where the objects land; missing ones are created without passwords (no login until setup-db gives them one). */
+async function ensureRoles(sql: Sql, target: Target, database: string, roles: RoleNames): Promise<string[]> {
+  const names = Object.values(roles);
+  const have = await sql<{ rolname: string }[]>`select rolname from pg_roles where rolname = any(${names})`;
+  const missing = names.filter((n) => !have.some((h) => h.rolname === n));
+  if (missing.length) {
+    for (const s of clusterRoleStatements({ database, roles, appConnectionLimit: appConnectionLimit(target.config.pool), verifiers: {} })) await sql.unsafe(s);
+  }
+  await sql.unsafe(adminMembershipStatement(roles));
+  return missing;
+}
+
+export async function roleExists(sql: Sql, name: string): Promise<boolean> {
+  return (await sql`select 1 from pg_roles where rolname = ${name}`).length > 0;
+}
+
+/** Creates the empty destination, marked as this run's until the restore is done with it. */
+export async function createDestination(sql: Sql, target: Target, name: string, model: RoleModel, purpose: ScratchPurpose): Promise<void> {
+  await ensureRoles(sql, target, name, model.roles);
+  await createDatabase(sql, name, { owner: model.roles.owner, comment: markerForThisRun(purpose) });
+  for (const s of databaseAccessStatements(name, model.roles)) await sql.unsafe(s);
+}
+
+/** The destination is no longer scratch: it is the user's database now. */
+export async function keepDestination(sql: Sql, name: string): Promise<void> {
+  await commentOnDatabase(sql, name, null);
+}
+
+/**
+ * Drops `name` when the work on it fails or is interrupted. On a signal it drops it at once
+ * (WITH FORCE ends the sessions of whatever step is using it, so that step fails quickly),
+ * and `drop()` drops it again once the failing step has returned.
+ */
+export function dropWhenAborted(sql: Sql, name: string, signal: AbortSignal | undefined) {
+  const drop = () => dropDatabase(sql, name).catch(() => {});
+  const onAbort = () => void drop();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    async drop(): Promise<void> {
+      signal?.removeEventListener('abort', onAbort);
+      await drop();
+    },
+    keep(): void {
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** A pg_restore at least as new as the pg_dump that wrote the backup, where the target's config places it. */
+export function locatePgRestore(target: Target, manifest: BackupManifest, ops: OpsConfig | undefined, env: NodeJS.ProcessEnv): PgTool {
+  return locateTool('pg_restore', manifest.pgDump.major, manifest.pgDump.version, placementFor(opsFor(target, ops, env)), env, { stateDir: target.config.stateDir });
+}
+
+export interface FillOptions {
+  signal?: AbortSignal | undefined;
+  onItem?: (count: number) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+const FIX = 'the database it was restoring into was dropped; see the message for the cause';
+
+/**
+ * pg_restore into `conn.database`. With the dump's own role model: owners and grants as
+ * dumped, in one transaction. Adopting another model: the dump's owners and grants are left
+ * out; schemas and extensions are created by the administrator, everything else by the
+ * owner role (so it owns it), and the model's schema fence, default privileges and object
+ * grants are applied around it.
+ */
+export async function fillDestination(tool: PgTool, conn: ConnectionSettings, file: string, model: RoleModel, opts: FillOptions = {}): Promise<void> {
+  const viaStdin = tool.placement.kind === 'docker';
+  let items = 0;
+  const run: ToolRunOptions = {
+    signal: opts.signal,
+    env: opts.env,
+    applicationName: 'pgsteward restore',
+    ...(viaStdin ? { stdinFile: file } : {}),
+    onStderrLine: (l) => {
+      if (/^pg_restore: (creating|processing|executing)/.test(l)) opts.onItem?.(++items);
+    },
+  };
+  const common = ['--exit-on-error', '--single-transaction', '--no-password', '--verbose', `--dbname=${conn.database}`];
+  const input = viaStdin ? [] : [file];
+  if (!model.adopt) {
+    await runTool(tool, [...common, ...input], conn, { ...run, fix: FIX });
+    return;
+  }
+  if (viaStdin) throw new UserError('restoring a dump under another database\'s role model needs pg_restore on this machine, not in a container', 'install postgresql-client or remove backups.targets.<target>.docker from the config');
+  const toc = splitToc((await runTool(tool, ['--list', file], conn, { ...run, stdout: 'capture', fix: FIX })).stdout);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pgsteward-toc-'));
+  try {
+    const adminList = path.join(dir, 'admin.list');
+    const ownerList = path.join(dir, 'owner.list');
+    await writeFile(adminList, toc.admin.join('\n') + '\n', { mode: 0o600 });
+    await writeFile(ownerList, toc.owner.join('\n') + '\n', { mode: 0o600 });
+    const foreign = ['--no-owner', '--no-acl'];
+    if (toc.admin.length) await runTool(tool, [...common, ...foreign, `--use-list=${adminList}`, file], conn, { ...run, fix: FIX });
+    await withConnection(conn, { applicationName: 'pgsteward restore' }, async (sql) => {
+      for (const s of toc.schemas.filter((n) => n !== 'public')) await sql.unsafe(`ALTER SCHEMA ${ident(s)} OWNER TO ${ident(model.roles.owner)}`);
+      for (const s of schemaStatements(model.roles)) await sql.unsafe(s);
+    });
+    await runTool(tool, [...common, ...foreign, `--role=${model.roles.owner}`, `--use-list=${ownerList}`, file], conn, { ...run, fix: FIX });
+    await withConnection(conn, { applicationName: 'pgsteward restore' }, async (sql) => {
+      for (const s of objectGrantStatements(model.roles)) await sql.unsafe(s);
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
