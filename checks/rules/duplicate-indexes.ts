@@ -5,28 +5,30 @@ import { findRedundantIndexes, verdictFix, verdictMessage, type IndexInfo } from
 
 /**
  * Every index of every table in scope is counted; only the candidates are described column by
- * column (or all of them, $3, when listing). A candidate shares its table, access method and
- * first key column with another valid index: two indexes that differ there can be neither
- * duplicates nor a prefix of one another, so the exact comparison (findRedundantIndexes)
- * needs only these. On a schema whose indexes are all distinct, no index comes back at all.
+ * column (or all of them, $3, when listing). A candidate shares its table and first key column
+ * with another valid index: two indexes that differ there can be neither duplicates nor a
+ * prefix of one another, so the exact comparison (findRedundantIndexes) needs only these. On
+ * a schema whose indexes are all distinct, no index is described at all.
  */
 export const INDEX_QUERY = `
-WITH ix AS (
-  SELECT i.*, ic.relname AS index_name, ic.relam, n.nspname, c.relname AS table_name
+WITH ix AS MATERIALIZED (
+  SELECT i.indexrelid, i.indrelid, i.indkey[0] AS first_key, i.indisvalid AND NOT i.indisexclusion AS comparable, i.indisvalid
   FROM pg_index i
-  JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class c ON c.oid = i.indrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition AND ${relationInScope('$1', '$2')}
 ),
 shared AS (
-  SELECT indrelid, relam, indkey[0] AS first_key FROM ix
-  WHERE indisvalid AND NOT indisexclusion GROUP BY 1, 2, 3 HAVING count(*) > 1
+  SELECT indrelid, first_key FROM ix WHERE comparable GROUP BY 1, 2 HAVING count(*) > 1
 ),
 candidates AS (
-  SELECT ix.* FROM ix
-  LEFT JOIN shared s ON s.indrelid = ix.indrelid AND s.relam = ix.relam AND s.first_key = ix.indkey[0]
-  WHERE $3 OR (s.indrelid IS NOT NULL AND ix.indisvalid AND NOT ix.indisexclusion)
+  SELECT i.*, ic.relname AS index_name, ic.relam, n.nspname, c.relname AS table_name
+  FROM ix
+  JOIN pg_index i ON i.indexrelid = ix.indexrelid
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE $3 OR (ix.comparable AND (ix.indrelid, ix.first_key) IN (SELECT indrelid, first_key FROM shared))
 )
 SELECT (SELECT count(*)::int FROM ix WHERE ix.indisvalid) AS valid,
        coalesce((SELECT jsonb_agg(jsonb_build_object(

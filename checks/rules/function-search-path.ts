@@ -35,7 +35,7 @@ export interface FunctionFacts {
  * listed, pg_temp is searched first for tables. $2: list the safe ones too. `prosqlbody` is
  * read through to_jsonb so the query also runs on servers older than 14, which lack it.
  */
-const QUERY = `
+export const QUERY = `
 WITH p AS (
   SELECT p.oid, n.nspname, p.proname, p.prokind, p.prosecdef,
          (SELECT substr(c, length('search_path=') + 1) FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%' LIMIT 1) AS search_path,

@@ -48,18 +48,28 @@ export function isV7Default(expr: string | null, functions: readonly string[]): 
   return expr !== null && new RegExp(v7DefaultPattern(functions)).test(expr.trim());
 }
 
-/** $3 the v7 default pattern, $4 non-uuid keys fail, $5 list passing tables, $6 tables with probe rows. */
-const QUERY = `
+/**
+ * $3 the v7 default pattern, $4 non-uuid keys fail, $5 list passing tables, $6 tables with
+ * probe rows. Defaults are deparsed with relation 0: a default cannot refer to a column (a
+ * generation expression can, and keeps its relation), and naming the relation would make
+ * PostgreSQL open every table in the schema to deparse it.
+ */
+export const QUERY = `
 WITH t AS (
   SELECT c.oid, n.nspname, c.relname, pk.oid IS NOT NULL AS has_pk, cardinality(pk.conkey) AS pk_width,
-         a.attname, a.atttypid, a.atttypmod, a.attidentity,
-         btrim(pg_get_expr(d.adbin, d.adrelid)) AS pk_default,
+         a.attname, a.atttypid, a.atttypmod, a.attidentity, a.pk_default,
          EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f' AND f.conkey = pk.conkey) AS pk_is_fk
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p'
-  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND cardinality(pk.conkey) = 1 AND a.attnum = pk.conkey[1]
-  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+  -- OFFSET 0 keeps this a lookup by (attrelid, attnum) per table, not a scan of every column in the database.
+  LEFT JOIN LATERAL (
+    SELECT a.attname, a.atttypid, a.atttypmod, a.attidentity,
+           btrim(CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) ELSE pg_get_expr(d.adbin, d.adrelid) END) AS pk_default
+    FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = c.oid AND a.attnum = pk.conkey[1] AND cardinality(pk.conkey) = 1
+    OFFSET 0
+  ) a ON true
   WHERE ${isTable()} AND ${relationInScope('$1', '$2')}
 ),
 judged AS (
@@ -102,7 +112,7 @@ SELECT
               'candidate_passes', CASE WHEN k.relname IS NOT NULL THEN k.indnkeyatts > 1 OR NOT $4 OR EXISTS (
                   SELECT 1 FROM pg_attribute ka JOIN pg_attrdef kd ON kd.adrelid = ka.attrelid AND kd.adnum = ka.attnum
                    WHERE ka.attrelid = j.oid AND ka.attnum = k.indkey[0] AND ka.atttypid = 'uuid'::regtype
-                     AND btrim(pg_get_expr(kd.adbin, kd.adrelid)) ~ $3) END)
+                     AND btrim(CASE WHEN ka.attgenerated = '' THEN pg_get_expr(kd.adbin, 0) ELSE pg_get_expr(kd.adbin, kd.adrelid) END) ~ $3) END)
               ORDER BY j.nspname || '.' || j.relname)
               FROM judged j LEFT JOIN candidates k ON k.oid = j.oid AND k.rank = 1
              WHERE j.passing IS NULL OR $5 OR (j.passing = 'v7' AND j.nspname || '.' || j.relname = ANY ($6::text[]))), '[]'::jsonb) AS rows`;

@@ -45,10 +45,10 @@ export function assignmentPattern(column: string): string {
 
 /**
  * One row per table that has the column or carries a trigger that sets it. Each trigger
- * function's source is read once, not once per table. $3 the column, $4 its assignment
+ * function's source is matched once (MATERIALIZED), not once per trigger that calls it. $3 the column, $4 its assignment
  * pattern, $5 list passing tables, $6 tables with probe rows.
  */
-const QUERY = `
+export const QUERY = `
 WITH trig AS (
   SELECT t.tgrelid, quote_ident(t.tgname) AS name,
          (t.tgtype & 1) <> 0 AS row, (t.tgtype & 2) <> 0 AS before, (t.tgtype & 16) <> 0 AS update,
@@ -56,7 +56,7 @@ WITH trig AS (
          t.tgfoid, t.tgnargs, t.tgargs
   FROM pg_trigger t WHERE NOT t.tgisinternal
 ),
-fn AS (
+fn AS MATERIALIZED (
   SELECT p.oid, p.oid::regproc::text AS name, p.proname, p.prosrc ~* $4 AS assigns
   FROM pg_proc p WHERE p.oid IN (SELECT tgfoid FROM trig)
 ),
@@ -75,7 +75,8 @@ tables AS (
          a.attname IS NOT NULL AND coalesce(pt.kept, false) AS ok
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped
+  -- OFFSET 0 keeps this a lookup by (attrelid, attname) per table, not a scan of every column in the database.
+  LEFT JOIN LATERAL (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a ON true
   LEFT JOIN per_table pt ON pt.tgrelid = c.oid
   WHERE ${isTable()} AND ${relationInScope('$1', '$2')} AND (a.attname IS NOT NULL OR coalesce(pt.has_setter, false))
 ),
