@@ -15,7 +15,7 @@ export interface Finding {
   /**
    * `fix` is SQL that repairs this finding by itself and is safe on a live database (the
    * statements may be run one by one, outside a transaction). Absent when a person must
-   * decide: advice, a command, or SQL that needs adapting. `--write-fixes` writes only these.
+   * decide: advice, a command, or SQL that needs adapting. Only these may ever be applied unreviewed.
    */
   fixable?: boolean;
   /** Defaults to the check's severity; a check may lower it to `warning` for an inconclusive probe. */
