@@ -41,8 +41,3 @@ export function keyColumns(relidExpr: string, attnumsExpr: string): string {
   return `array(SELECT quote_ident(a.attname) FROM unnest(${attnumsExpr}) WITH ORDINALITY k(attnum, ord)
     JOIN pg_attribute a ON a.attrelid = ${relidExpr} AND a.attnum = k.attnum ORDER BY k.ord)`;
 }
-
-/** An index's key as a 1-based int2[] (int2vector casts keep a 0 lower bound, which breaks comparisons). */
-export function indexKey(i = 'i'): string {
-  return `string_to_array(${i}.indkey::text, ' ')::int2[]`;
-}

@@ -1,5 +1,5 @@
 import type { Check, CheckContext, CheckOutcome, Finding } from '../types.ts';
-import { indexKey, keyColumns, relationInScope } from '../lib/catalog.ts';
+import { keyColumns, relationInScope } from '../lib/catalog.ts';
 import { derivedIdent, derivedName } from '../lib/identifiers.ts';
 import { counted, passingLines } from '../lib/passing.ts';
 
@@ -36,22 +36,25 @@ WITH fk AS MATERIALIZED (
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  WHERE con.contype = 'f' AND con.conparentid = 0 AND ${relationInScope('$1', '$2')}
+  WHERE con.contype = 'f' AND con.conparentid = 0 AND c.relkind IN ('r', 'p') AND ${relationInScope('$1', '$2')}
 ),
 usable AS MATERIALIZED (
-  SELECT i.indrelid, ${indexKey()} AS key, i.indnkeyatts, i.indnatts, ic.relname, am.amname
-  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
-  WHERE i.indisvalid AND i.indpred IS NULL AND am.amname IN ('btree', 'hash')
-    AND i.indrelid IN (SELECT conrelid FROM fk)
+  -- The access method from the first column's operator class: no need to read each index's pg_class row.
+  SELECT i.indexrelid, i.indrelid, i.indkey::int2[] AS key, i.indnkeyatts, i.indnatts, opc.opcmethod
+  FROM pg_index i JOIN pg_opclass opc ON opc.oid = i.indclass[0]
+  WHERE i.indisvalid AND i.indpred IS NULL AND i.indrelid IN (SELECT conrelid FROM fk)
 ),
 cover AS (
-  SELECT DISTINCT ON (fk.oid) fk.oid, quote_ident(u.relname) AS covering
+  SELECT DISTINCT ON (fk.oid) fk.oid, u.indexrelid
   FROM fk JOIN usable u ON u.indrelid = fk.conrelid
-  WHERE u.indnkeyatts >= cardinality(fk.conkey) AND u.key[1:cardinality(fk.conkey)] = fk.conkey
-    AND (u.amname = 'btree' OR cardinality(fk.conkey) = 1)
-  ORDER BY fk.oid, u.indnatts, u.relname
+  WHERE u.indnkeyatts >= cardinality(fk.conkey)
+    -- int2vector subscripts start at 0; a slice is renumbered from 1, like conkey.
+    AND u.key[0:cardinality(fk.conkey) - 1] = fk.conkey
+    AND (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'btree')
+         OR (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hash') AND cardinality(fk.conkey) = 1))
+  ORDER BY fk.oid, u.indnatts, u.indexrelid
 )
-SELECT count(*) FILTER (WHERE cv.covering IS NOT NULL)::int AS covered,
+SELECT count(*) FILTER (WHERE cv.indexrelid IS NOT NULL)::int AS covered,
        coalesce(jsonb_agg(jsonb_build_object(
          'tbl', format('%I.%I', fk.nspname, fk.relname),
          'relname', fk.relname,
@@ -61,9 +64,9 @@ SELECT count(*) FILTER (WHERE cv.covering IS NOT NULL)::int AS covered,
                               JOIN pg_attribute a ON a.attrelid = fk.conrelid AND a.attnum = k.attnum ORDER BY k.ord),
          'referenced', (SELECT format('%I.%I', rn.nspname, rc.relname) FROM pg_class rc
                           JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE rc.oid = fk.confrelid),
-         'covering', cv.covering)
+         'covering', (SELECT quote_ident(ic.relname) FROM pg_class ic WHERE ic.oid = cv.indexrelid))
          ORDER BY format('%I.%I', fk.nspname, fk.relname), quote_ident(fk.conname))
-         FILTER (WHERE cv.covering IS NULL OR $3), '[]'::jsonb) AS rows
+         FILTER (WHERE cv.indexrelid IS NULL OR $3), '[]'::jsonb) AS rows
 FROM fk LEFT JOIN cover cv ON cv.oid = fk.oid`;
 
 /** Pure: the findings and passed lines for the foreign keys the catalog returned. */

@@ -72,15 +72,19 @@ WITH t AS (
   ) a ON true
   WHERE ${isTable()} AND ${relationInScope('$1', '$2')}
 ),
+-- Thousands of keys, a handful of distinct defaults: match each default once.
+defaults AS (
+  SELECT d.pk_default, d.pk_default ~ $3 AS v7 FROM (SELECT DISTINCT pk_default FROM t WHERE pk_default IS NOT NULL) d
+),
 judged AS (
   SELECT t.*,
          CASE WHEN NOT t.has_pk THEN NULL
               WHEN t.pk_width <> 1 THEN 'composite'
               WHEN t.pk_is_fk THEN 'foreign'
-              WHEN t.atttypid = 'uuid'::regtype THEN CASE WHEN t.pk_default ~ $3 THEN 'v7' END
+              WHEN t.atttypid = 'uuid'::regtype THEN CASE WHEN dv.v7 THEN 'v7' END
               WHEN NOT $4 THEN 'other'
          END AS passing
-  FROM t
+  FROM t LEFT JOIN defaults dv ON dv.pk_default = t.pk_default
 ),
 candidates AS (
   SELECT j.oid, ic.relname, i.indnkeyatts, i.indkey, row_number() OVER (PARTITION BY j.oid ORDER BY i.indnatts, ic.relname) AS rank
