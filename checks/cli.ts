@@ -63,7 +63,7 @@ await runCommand(
       strict: { type: 'boolean', description: 'warnings fail too (exit 1)' },
       junit: { type: 'string', description: 'also write a JUnit XML report to FILE', valueName: 'FILE' },
       migrations: { type: 'string', description: 'migrations folder to compare and lint (default ./migrations)', valueName: 'DIR' },
-      verbose: { type: 'boolean', short: 'v', description: 'list every subject that passed, not only findings' },
+      verbose: { type: 'boolean', short: 'v', description: 'list every subject that passed, not only findings (--junit implies it)' },
     },
     details: [
       'Examples:',
@@ -86,6 +86,8 @@ await runCommand(
     const strict = Boolean(v.strict);
     const roles: RoleNames | undefined = typeof v['roles-of'] === 'string' ? roleNames(validateName(v['roles-of'], '--roles-of database name')) : undefined;
     const { connection, pool } = await resolveConnection(args);
+    // JUnit promises a test case per verified subject, so it needs them listed.
+    const verbose = Boolean(v.verbose) || typeof v.junit === 'string';
     const progress = v.json ? () => {} : progressLine('checks');
     const report = await runChecks({
       connection,
@@ -94,6 +96,7 @@ await runCommand(
       ...(skip ? { skip } : {}),
       ...(typeof v.migrations === 'string' ? { migrationsDir: path.resolve(v.migrations) } : {}),
       expectations: { pool },
+      verbose,
       onCheck: (c, i, n) => progress(`${c.id} (${i + 1}/${n})`),
     });
     progress('');

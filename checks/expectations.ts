@@ -1,5 +1,6 @@
 import { parsePoolBudget, type PoolBudget } from '../core/config/target.ts';
 import type { RoleNames } from '../core/config/names.ts';
+import type { Ignore } from './lib/ignores.ts';
 
 /**
  * What is specific to this project. Every check finds its subjects in the catalog; this file
@@ -72,6 +73,8 @@ export interface Expectations {
     rules: string[];
     pgVersion: string;
   };
+  /** Findings accepted on purpose, each with its reason (see docs/checks/README.md, "Silencing a finding"). */
+  ignore: Ignore[];
 }
 
 /**
@@ -141,6 +144,7 @@ export function projectExpectations(env: NodeJS.ProcessEnv = process.env): Expec
     roles: undefined,
     pool: parsePoolBudget(env),
     squawk: { rules: SQUAWK_RULES, pgVersion: '17.0' },
+    ignore: [],
   };
 }
 

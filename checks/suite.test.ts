@@ -22,6 +22,22 @@ async function snapshot(sql: Sql) {
   return { content, ledger, objects, roles };
 }
 
+/**
+ * Functions our own migrations create whose search_path is being pinned in this wave
+ * (issue 9 item 14: engineer C pins set_updated_at and protect_base_role; the portable
+ * uuid_generate_v7 becomes an extension member). Until then function-search-path may warn about
+ * these, and only these: never an error, never another function. Afterwards it warns about none.
+ */
+const BEING_PINNED = ['public.set_updated_at()', 'public.protect_base_role()', 'public.uuid_generate_v7()'];
+
+/** Everything not passed, apart from the function-search-path warnings BEING_PINNED allows. */
+function unexpected(report: ChecksReport) {
+  return report.results
+    .map((r) => (r.id === 'function-search-path' ? { ...r, findings: r.findings.filter((f) => !(f.severity === 'warning' && BEING_PINNED.includes(f.object))) } : r))
+    .filter((r) => r.status === 'error' || r.findings.length > 0)
+    .map((r) => ({ id: r.id, error: r.error, findings: r.findings }));
+}
+
 describe('the project schema', () => {
   let db: ProvisionedDatabase;
   let report: ChecksReport;
@@ -39,13 +55,24 @@ describe('the project schema', () => {
   });
 
   it('passes every check', () => {
-    const bad = report.results.filter((r) => r.status !== 'passed').map((r) => ({ id: r.id, error: r.error, findings: r.findings }));
-    expect(bad).toEqual([]);
+    expect(unexpected(report)).toEqual([]);
     expect(report.results.map((r) => r.id)).toEqual(CHECK_IDS);
     expect(report.ok).toBe(true);
     expect(report.summary.failed).toBe(0);
-    expect(report.summary.warnings).toBe(0);
+    const pinning = report.results.find((r) => r.id === 'function-search-path')!.findings.length;
+    expect(report.summary.warnings).toBe(pinning);
     expect(report.summary.passed).toBeGreaterThan(60);
+  });
+
+  it('counts the same subjects, and finds the same, whether it lists them (--verbose) or not', async () => {
+    const listed = await runChecks({ connection: db.as(), verbose: true });
+    expect(listed.summary).toEqual(report.summary);
+    expect(listed.results.map((r) => [r.id, r.passedCount, r.findings.map((f) => f.object)])).toEqual(report.results.map((r) => [r.id, r.passedCount, r.findings.map((f) => f.object)]));
+    for (const r of listed.results) expect(r.passed.length, r.id).toBe(r.passedCount);
+    // Unlisted, the catalog checks fold their subjects into counted lines.
+    const keys = report.results.find((r) => r.id === 'primary-keys')!;
+    expect(keys.passed.length).toBeLessThan(listed.results.find((r) => r.id === 'primary-keys')!.passed.length);
+    expect(keys.passed.some((p) => /^\d[\d,]* tables: uuid primary key DEFAULT /.test(p))).toBe(true);
   });
 
   it('ran its behavioural probes', () => {
@@ -82,7 +109,7 @@ describe('the project schema', () => {
 
     it("passes when checked against the original database's roles", async () => {
       const r = await runChecks({ connection: pgAdmin(copy), roles: roleNames(db.database) });
-      expect(r.results.filter((x) => x.status !== 'passed').map((x) => x.id)).toEqual([]);
+      expect(unexpected(r).map((x) => x.id)).toEqual([]);
     });
 
     it('names the missing roles when checked against its own name', async () => {
@@ -111,22 +138,37 @@ describe('query count does not grow with the schema', () => {
     return db;
   }
 
-  it('issues the same queries, check by check, for 10 and 400 extra tables', async () => {
-    const small = await runChecks({ connection: (await withGeneratedTables(10)).as() });
-    const large = await runChecks({ connection: (await withGeneratedTables(400)).as() });
-    expect(large.results.find((r) => r.id === 'primary-keys')!.passed.length).toBeGreaterThan(400);
-    expect(large.results.filter((r) => r.status !== 'passed').map((r) => r.id)).toEqual([]);
+  it('issues the same queries, check by check, for 10 and 400 extra tables, listed or not', async () => {
+    const smallDb = (await withGeneratedTables(10)).as();
+    const largeDb = (await withGeneratedTables(400)).as();
+    const small = await runChecks({ connection: smallDb });
+    const large = await runChecks({ connection: largeDb });
+    expect(large.results.find((r) => r.id === 'primary-keys')!.passedCount).toBeGreaterThan(400);
+    expect(unexpected(large).map((r) => r.id)).toEqual([]);
+    // Equal round trips per check, not only in total.
     expect(large.results.map((r) => [r.id, r.queries])).toEqual(small.results.map((r) => [r.id, r.queries]));
     expect(large.queries).toBe(small.queries);
+    const listed = await runChecks({ connection: largeDb, verbose: true });
+    expect(listed.results.map((r) => [r.id, r.queries])).toEqual(small.results.map((r) => [r.id, r.queries]));
+    expect(listed.results.find((r) => r.id === 'primary-keys')!.passed.length).toBeGreaterThan(400);
+    // Unlisted, the passing subjects come back as counts: the report does not grow with the schema.
+    const lines = (r: ChecksReport) => r.results.filter((x) => ['foreign-key-indexes', 'duplicate-indexes', 'primary-keys', 'updated-at-triggers'].includes(x.id)).map((x) => [x.id, x.passed.length]);
+    expect(lines(large)).toEqual(lines(small));
   });
 });
 
 describe('selecting checks', () => {
   it('runs --only and --skip by id and refuses unknown ids', () => {
-    expect(selectChecks(CHECKS, ['search', 'privileges']).map((c) => c.id)).toEqual(['search', 'privileges']);
+    expect(selectChecks(CHECKS, ['search', 'privileges']).map((c) => c.id)).toEqual(['privileges', 'search']);
     expect(selectChecks(CHECKS, undefined, ['search']).map((c) => c.id)).not.toContain('search');
     expect(() => selectChecks(CHECKS, ['serach'])).toThrow(/unknown check id "serach"/);
     expect(() => selectChecks(CHECKS, ['search'], ['search'])).toThrow(/no check to run/);
+  });
+
+  it('refuses an ignore entry without a reason or for an unknown check, before connecting', async () => {
+    const conn = { ...pgAdmin(), port: 1 };
+    await expect(runChecks({ connection: conn, expectations: { ignore: [{ check: 'search', object: 'public.x', reason: ' ' }] } })).rejects.toThrow(/gives no reason/);
+    await expect(runChecks({ connection: conn, expectations: { ignore: [{ check: 'serach', object: 'public.x', reason: 'r' }] } })).rejects.toThrow(/unknown check "serach"/);
   });
 
   it('runs on a database whose name cannot carry role names, reporting only privileges as unable to run', async () => {

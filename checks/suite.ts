@@ -1,40 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import { connectChecked } from '../core/db/connect.ts';
+import { withConnection } from '../core/db/connect.ts';
+import { serverInfo } from '../core/db/server.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
 import { NAME_PATTERN, roleNames, type RoleNames } from '../core/config/names.ts';
-import { UserError } from '../core/errors.ts';
+import { errorLine, UserError } from '../core/errors.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { scrub } from '../core/secrets.ts';
 import { resolveExpectations, type Expectations } from './expectations.ts';
+import { loadChecks } from './discover.ts';
+import { applyIgnores, validateIgnores } from './lib/ignores.ts';
 import type { Check, CheckContext, CheckOutcome, CheckResult, ChecksReport, ProbeSql, ReportedFinding } from './types.ts';
-import { primaryKeys } from './rules/primary-keys.ts';
-import { foreignKeyIndexes } from './rules/foreign-key-indexes.ts';
-import { duplicateIndexes } from './rules/duplicate-indexes.ts';
-import { invalidIndexes } from './rules/invalid-indexes.ts';
-import { updatedAtTriggers } from './rules/updated-at-triggers.ts';
-import { emailUnique } from './rules/email-unique.ts';
-import { search } from './rules/search.ts';
-import { privileges } from './rules/privileges.ts';
-import { migrationStateCheck } from './rules/migration-state.ts';
-import { migrationLint } from './rules/migration-lint.ts';
-import { migrationDataPreservation } from './rules/migration-data-preservation.ts';
 
 export type { ChecksReport, CheckResult } from './types.ts';
 
-/** Every check, in report order. */
-export const CHECKS: readonly Check[] = [
-  primaryKeys,
-  foreignKeyIndexes,
-  duplicateIndexes,
-  invalidIndexes,
-  updatedAtTriggers,
-  emailUnique,
-  search,
-  privileges,
-  migrationStateCheck,
-  migrationLint,
-  migrationDataPreservation,
-];
+/** Every check in checks/rules/, in report order (by id). */
+export const CHECKS: readonly Check[] = await loadChecks();
 
 export const CHECK_IDS = CHECKS.map((c) => c.id);
 
@@ -60,6 +40,8 @@ export interface RunChecksOptions {
   migrationsDir?: string;
   /** Sections replacing the project's expectations (checks/expectations.ts). */
   expectations?: Partial<Expectations>;
+  /** List every passing subject; otherwise passing subjects are counted in SQL (see checks/lib/passing.ts). */
+  verbose?: boolean;
   /** Called before each check runs, for a progress line. */
   onCheck?: (check: Check, index: number, total: number) => void;
 }
@@ -77,10 +59,29 @@ export function resultOf(check: Check, outcome: CheckOutcome, queries: number, d
     object: f.object,
     message: scrub(f.message),
     fix: scrub(f.fix),
+    fixable: f.fixable === true,
     severity: f.severity ?? check.severity,
   }));
   const status = findings.some((f) => f.severity === 'error') ? 'failed' : findings.length > 0 ? 'warning' : 'passed';
-  return { id: check.id, title: check.title, rationale: check.rationale, severity: check.severity, status, passed: outcome.passed, findings, queries, durationMs };
+  return {
+    id: check.id,
+    title: check.title,
+    rationale: check.rationale,
+    severity: check.severity,
+    status,
+    passed: outcome.passed,
+    passedCount: outcome.passedCount ?? outcome.passed.length,
+    findings,
+    queries,
+    durationMs,
+  };
+}
+
+/** A check that threw: reported with status `error` and the one line that says why. */
+export function errorResultOf(check: Check, e: unknown, queries: number, durationMs: number): CheckResult {
+  const code = (e as { code?: unknown }).code;
+  const line = e instanceof UserError || typeof code !== 'string' ? errorLine(e) : `${code}: ${errorLine(e)}`;
+  return { id: check.id, title: check.title, rationale: check.rationale, severity: check.severity, status: 'error', passed: [], passedCount: 0, findings: [], error: scrub(line), queries, durationMs };
 }
 
 export function summarize(results: readonly CheckResult[]): ChecksReport['summary'] {
@@ -88,7 +89,7 @@ export function summarize(results: readonly CheckResult[]): ChecksReport['summar
   let failed = 0;
   let warnings = 0;
   for (const r of results) {
-    passed += r.passed.length;
+    passed += r.passedCount;
     if (r.status === 'error') failed++;
     for (const f of r.findings) f.severity === 'error' ? failed++ : warnings++;
   }
@@ -105,17 +106,17 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
   const started = performance.now();
   const checks = selectChecks(CHECKS, opts.only, opts.skip);
   const expectations = resolveExpectations(opts.expectations);
+  validateIgnores(expectations.ignore, CHECK_IDS);
   const roles = rolesFor(opts.connection.database, opts.roles ?? expectations.roles);
   let queries = 0;
-  const sql = await connectChecked(opts.connection, {
-    max: 1,
+  const connectOptions = {
     applicationName: 'pgsteward checks',
     onQuery: () => queries++,
     // Nothing but the probes' own READ WRITE transactions can write; nothing waits long on a lock.
     parameters: { default_transaction_read_only: 'on', lock_timeout: '5s', statement_timeout: '120s', idle_in_transaction_session_timeout: '300s' },
-  });
-  try {
-    const [v] = await sql<{ num: number }[]>`select current_setting('server_version_num')::int as num`;
+  };
+  const results = await withConnection(opts.connection, connectOptions, async (sql) => {
+    const server = await serverInfo(sql);
     const memo = new Map<string, Promise<unknown>>();
     const ctx: CheckContext = {
       sql,
@@ -123,7 +124,8 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
       roles,
       expectations,
       migrationsDir: opts.migrationsDir ?? MIGRATIONS_DIR,
-      serverVersionNum: v!.num,
+      serverVersionNum: server.versionNum,
+      verbose: opts.verbose === true,
       async probe<T>(fn: (tx: ProbeSql) => Promise<T>): Promise<T> {
         let value: T | undefined;
         await sql
@@ -142,41 +144,27 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
       },
     };
 
-    const results: CheckResult[] = [];
+    const out: CheckResult[] = [];
     for (const [index, check] of checks.entries()) {
       opts.onCheck?.(check, index, checks.length);
       const q0 = queries;
       const t0 = performance.now();
       try {
-        const outcome = await check.run(ctx);
-        results.push(resultOf(check, outcome, queries - q0, Math.round(performance.now() - t0)));
+        const outcome = applyIgnores(check.id, await check.run(ctx), expectations.ignore);
+        out.push(resultOf(check, outcome, queries - q0, Math.round(performance.now() - t0)));
       } catch (e) {
-        const err = e as { code?: string; message?: string };
-        const line = e instanceof UserError ? e.line : `${err.code ? `${err.code}: ` : ''}${(err.message ?? String(e)).split('\n')[0]}`;
-        results.push({
-          id: check.id,
-          title: check.title,
-          rationale: check.rationale,
-          severity: check.severity,
-          status: 'error',
-          passed: [],
-          findings: [],
-          error: scrub(line),
-          queries: queries - q0,
-          durationMs: Math.round(performance.now() - t0),
-        });
+        out.push(errorResultOf(check, e, queries - q0, Math.round(performance.now() - t0)));
       }
     }
-    const summary = summarize(results);
-    return {
-      results,
-      summary,
-      queries,
-      durationMs: Math.round(performance.now() - started),
-      ok: summary.failed === 0,
-      database: opts.connection.database,
-    };
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+    return out;
+  });
+  const summary = summarize(results);
+  return {
+    results,
+    summary,
+    queries,
+    durationMs: Math.round(performance.now() - started),
+    ok: summary.failed === 0,
+    database: opts.connection.database,
+  };
 }

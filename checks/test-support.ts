@@ -1,10 +1,68 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect } from '../core/db/connect.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
-import { createDatabase, pgAdmin } from '../test/db.ts';
+import { createDatabase, pgAdmin, withSql } from '../test/db.ts';
+import type { Expectations } from './expectations.ts';
 import { splitStatements } from './lib/sql-text.ts';
 import { runChecks, type RunChecksOptions } from './suite.ts';
-import type { CheckResult } from './types.ts';
+import type { CheckResult, ReportedFinding } from './types.ts';
+
+/**
+ * What a fixture says about itself, in a leading block comment tagged `fixture`:
+ *
+ *     /* fixture
+ *     { "findings": ["public.orders.orders_account_id_fkey"], "settings": { "probeRows": { … } } }
+ *     *\/
+ *
+ * All keys are optional. The generic rule test (checks/rules.test.ts) reads it.
+ */
+export interface FixtureMeta {
+  /** The objects the rule must name on the fixture, in any order (duplicates count). */
+  findings?: string[];
+  /** The objects still named after every fixable finding's fix was applied; default: the unfixable findings. */
+  remaining?: string[];
+  /** Expectations sections for this fixture (checks/expectations.ts), e.g. the probe rows its tables need. */
+  settings?: Partial<Expectations>;
+  /**
+   * The fixture is a pending migration, not a schema: it is copied into an empty migrations
+   * folder under this file name, and `database` (SQL) builds the schema it would run against.
+   */
+  migration?: string;
+  database?: string;
+}
+
+export function fixtureMeta(file: URL): FixtureMeta {
+  const text = readFileSync(file, 'utf8');
+  const m = /\/\*\s*fixture\b([\s\S]*?)\*\//.exec(text);
+  if (!m) return {};
+  // Words may follow the tag (`/* fixture (at the end, …)`); the JSON object is the rest.
+  const body = m[1]!;
+  try {
+    return JSON.parse(body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1)) as FixtureMeta;
+  } catch (e) {
+    throw new Error(`${fileURLToPath(file)}: the /* fixture … */ block is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Runs a script one statement at a time (so CREATE INDEX CONCURRENTLY works), on its own connection. */
+async function runScript(connection: ConnectionSettings, text: string, where: string): Promise<void> {
+  const sql = connect(connection, { max: 1 });
+  try {
+    for (const s of splitStatements(text)) {
+      const mayFail = s.comments.some((c) => /fixture:\s*expect error/i.test(c));
+      try {
+        await sql.unsafe(s.text);
+      } catch (e) {
+        if (!mayFail) throw new Error(`${where}:${s.line}: ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
 
 /**
  * A fresh database built from a check's fixture file. `__DB__` in the file becomes the
@@ -15,29 +73,40 @@ import type { CheckResult } from './types.ts';
 export async function fixtureDatabase(file: URL, prefix = 'ck'): Promise<{ database: string; connection: ConnectionSettings }> {
   const database = await createDatabase(prefix);
   const text = readFileSync(file, 'utf8').replaceAll('__DB__', database);
-  const sql = connect(pgAdmin(database), { max: 1 });
-  try {
-    for (const s of splitStatements(text)) {
-      const mayFail = s.comments.some((c) => /fixture:\s*expect error/i.test(c));
-      try {
-        await sql.unsafe(s.text);
-      } catch (e) {
-        if (!mayFail) throw new Error(`fixture ${file.pathname}:${s.line}: ${(e as Error).message}`);
-      }
-    }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  await runScript(pgAdmin(database), text, `fixture ${file.pathname}`);
   return { database, connection: pgAdmin(database) };
 }
 
-/** Runs one check and returns its result. */
+/** A fixture of either kind, ready for runChecks: a schema, or a pending migration with the schema it runs against. */
+export async function fixtureRun(file: URL): Promise<{ database: string; opts: Omit<RunChecksOptions, 'only'> }> {
+  const meta = fixtureMeta(file);
+  const settings = meta.settings ? { expectations: meta.settings } : {};
+  if (!meta.migration) {
+    const { database, connection } = await fixtureDatabase(file);
+    return { database, opts: { connection, ...settings } };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-fixture-'));
+  copyFileSync(fileURLToPath(file), path.join(dir, meta.migration));
+  const database = await createDatabase('ck');
+  if (meta.database) await withSql(pgAdmin(database), (sql) => sql.unsafe(meta.database!));
+  return { database, opts: { connection: pgAdmin(database), migrationsDir: dir, ...settings } };
+}
+
+/** Runs one check and returns its result; subjects are listed unless `verbose: false` is passed. */
 export async function runOne(id: string, opts: Omit<RunChecksOptions, 'only'>): Promise<CheckResult> {
-  const report = await runChecks({ ...opts, only: [id] });
+  const report = await runChecks({ verbose: true, ...opts, only: [id] });
   return report.results[0]!;
 }
 
 /** The objects a result's findings name, for assertions. */
 export function objects(r: CheckResult): string[] {
   return r.findings.map((f) => f.object);
+}
+
+/**
+ * Applies the fix of every fixable finding, each statement on its own (the fixes use
+ * CONCURRENTLY, which refuses to run in a transaction), as the superuser, in report order.
+ */
+export async function applyFixes(connection: ConnectionSettings, findings: readonly ReportedFinding[]): Promise<void> {
+  for (const f of findings.filter((x) => x.fixable)) await runScript(connection, f.fix, `fix for ${f.object}`);
 }

@@ -12,14 +12,27 @@ export interface Finding {
   message: string;
   /** SQL that fixes it, or the command to run when no SQL can. */
   fix: string;
+  /**
+   * `fix` is SQL that repairs this finding by itself and is safe on a live database (the
+   * statements may be run one by one, outside a transaction). Absent when a person must
+   * decide: advice, a command, or SQL that needs adapting. Only these may ever be applied unreviewed.
+   */
+  fixable?: boolean;
   /** Defaults to the check's severity; a check may lower it to `warning` for an inconclusive probe. */
   severity?: Severity;
 }
 
 /** What a check returns: the subjects it verified and the problems it found. */
 export interface CheckOutcome {
-  /** One line per subject that passed, e.g. `public.users: primary key id uuid DEFAULT uuid_generate_v7()`. */
+  /**
+   * What passed. With `ctx.verbose`, one line per subject (`public.users: primary key id uuid
+   * DEFAULT uuid_generate_v7()`); otherwise a check may fold many subjects into one counted
+   * line (`1009 tables: uuid primary key DEFAULT uuid_generate_v7()`), so that passing
+   * subjects cost the catalog a count rather than a row each.
+   */
   passed: string[];
+  /** How many subjects passed, the same with or without `verbose`; defaults to `passed.length`. */
+  passedCount?: number;
   findings: Finding[];
 }
 
@@ -35,6 +48,8 @@ export interface CheckContext {
   expectations: Expectations;
   migrationsDir: string;
   serverVersionNum: number;
+  /** List every passing subject (`--verbose`, JUnit); otherwise passing subjects may be counted. */
+  verbose: boolean;
   /**
    * Runs `fn` inside a READ WRITE transaction that is rolled back whatever happens, so
    * behavioural probes can insert, update and SET ROLE without leaving a trace.
@@ -44,20 +59,26 @@ export interface CheckContext {
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * One rule. It lives in `checks/rules/<id>.ts` (the suite finds it there; nothing else to
+ * register), with its failing example in `<id>.fixture.sql` and its page in `docs/checks/<id>.md`.
+ */
 export interface Check {
-  /** Stable kebab-case id used by --only/--skip, JSON and JUnit. */
+  /** Stable kebab-case id used by --only/--skip, JSON and JUnit; also the rule's file name. */
   id: string;
   title: string;
   /** One line: why this matters. */
   rationale: string;
+  /** The severity of its findings unless a finding says otherwise. */
   severity: Severity;
   run(ctx: CheckContext): Promise<CheckOutcome>;
 }
 
 export type CheckStatus = 'passed' | 'failed' | 'warning' | 'error';
 
-export interface ReportedFinding extends Required<Omit<Finding, 'severity'>> {
+export interface ReportedFinding extends Required<Omit<Finding, 'severity' | 'fixable'>> {
   severity: Severity;
+  fixable: boolean;
 }
 
 export interface CheckResult {
@@ -67,7 +88,10 @@ export interface CheckResult {
   severity: Severity;
   /** failed: an error finding; warning: warning findings only; error: the check could not run. */
   status: CheckStatus;
+  /** Lines saying what passed: one per subject with `verbose`, otherwise possibly counted groups. */
   passed: string[];
+  /** Subjects that passed, whether or not each has its own line in `passed`. */
+  passedCount: number;
   findings: ReportedFinding[];
   /** Why the check could not run (status `error`). */
   error?: string;

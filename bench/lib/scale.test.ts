@@ -9,6 +9,8 @@ describe('scales', () => {
     expect(f.uuid.lookups).toBe(10_000);
     expect(f.search.phrases).toBe(1_000_000);
     expect([f.checks.fewTables, f.checks.manyTables]).toEqual([10, 1000]);
+    expect(f.checks.tables).toEqual([10, 100, 1000, 3000]);
+    for (const s of Object.values(SCALES)) expect(s.checks.tables).toEqual(expect.arrayContaining([s.checks.fewTables, s.checks.manyTables]));
     expect(f.backup.targetMiB).toBe(500);
   });
   it('repeats every timed step at least five times at every scale', () => {

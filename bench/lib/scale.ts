@@ -20,7 +20,8 @@ export interface ScaleConfig {
     appBatch: number;
   };
   search: { phrases: number; vocabulary: number };
-  checks: { fewTables: number; manyTables: number };
+  /** `tables`: every schema size the checks run on; the time target compares fewTables and manyTables (both among them). */
+  checks: { fewTables: number; manyTables: number; tables: number[] };
   backup: { targetMiB: number };
 }
 
@@ -34,7 +35,7 @@ export const SCALES: Record<ScaleName, ScaleConfig> = {
     queryReps: 5,
     uuid: { rows: 2_000, batch: 500, lookups: 200, generated: 5_000, appRows: 400, appWorkers: 2, appBatch: 10 },
     search: { phrases: 3_000, vocabulary: 50_000 },
-    checks: { fewTables: 2, manyTables: 20 },
+    checks: { fewTables: 2, manyTables: 20, tables: [2, 20] },
     backup: { targetMiB: 1 },
   },
   small: {
@@ -43,7 +44,7 @@ export const SCALES: Record<ScaleName, ScaleConfig> = {
     queryReps: 7,
     uuid: { rows: 100_000, batch: 10_000, lookups: 10_000, generated: 200_000, appRows: 10_000, appWorkers: 4, appBatch: 10 },
     search: { phrases: 200_000, vocabulary: 50_000 },
-    checks: { fewTables: 10, manyTables: 200 },
+    checks: { fewTables: 10, manyTables: 200, tables: [10, 100, 200] },
     backup: { targetMiB: 10 },
   },
   full: {
@@ -52,7 +53,7 @@ export const SCALES: Record<ScaleName, ScaleConfig> = {
     queryReps: 21,
     uuid: { rows: 1_000_000, batch: 10_000, lookups: 10_000, generated: 1_000_000, appRows: 200_000, appWorkers: 4, appBatch: 10 },
     search: { phrases: 1_000_000, vocabulary: 50_000 },
-    checks: { fewTables: 10, manyTables: 1_000 },
+    checks: { fewTables: 10, manyTables: 1_000, tables: [10, 100, 1_000, 3_000] },
     backup: { targetMiB: 500 },
   },
 };

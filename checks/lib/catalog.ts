@@ -1,7 +1,8 @@
 /**
  * SQL fragments every catalog check shares, so "which objects are ours" is decided once.
- * Each check passes its parameters as arrays and gets every subject back in one query:
- * the number of queries never depends on the number of tables.
+ * Each check passes its parameters as arrays and asks one query about every subject: the
+ * number of queries never depends on the number of tables. The query also decides which
+ * subjects pass, and returns those as counts (rows only when listing, see passing.ts).
  */
 
 /** A namespace `n` that is not PostgreSQL's own. */
@@ -14,9 +15,13 @@ export function schemaInScope(schemasParam: string, n = 'n'): string {
   return `(${schemasParam}::text[] IS NULL OR ${n}.nspname = ANY(${schemasParam}::text[])) AND ${userSchema(n)}`;
 }
 
-/** Not created by an extension (pg_trgm's own objects are not ours to judge). */
+/**
+ * Not created by an extension (pg_trgm's own objects are not ours to judge). Asked from the
+ * extension's side (pg_depend's reference index): a database has a few hundred extension
+ * members but tens of thousands of dependencies on its relations.
+ */
 export function notExtensionMember(oidExpr: string, catalog: 'pg_class' | 'pg_proc' | 'pg_namespace'): string {
-  return `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oidExpr} AND e.deptype = 'e')`;
+  return `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e' AND e.classid = '${catalog}'::regclass AND e.objid = ${oidExpr})`;
 }
 
 /** A relation `c` in namespace `n` that the table-level checks look at. */
@@ -31,18 +36,8 @@ export function isTable(c = 'c'): string {
   return `${c}.relkind IN ('r', 'p') AND NOT ${c}.relispartition`;
 }
 
-/** `schema.name`, quoted where needed, as the fix SQL must spell it. */
-export function qualifiedName(n = 'n', c = 'c'): string {
-  return `format('%I.%I', ${n}.nspname, ${c}.relname)`;
-}
-
 /** The columns of a key (`int2[]` of attnums) in key order, quoted where needed. */
 export function keyColumns(relidExpr: string, attnumsExpr: string): string {
   return `array(SELECT quote_ident(a.attname) FROM unnest(${attnumsExpr}) WITH ORDINALITY k(attnum, ord)
     JOIN pg_attribute a ON a.attrelid = ${relidExpr} AND a.attnum = k.attnum ORDER BY k.ord)`;
-}
-
-/** An index's key as a 1-based int2[] (int2vector casts keep a 0 lower bound, which breaks comparisons). */
-export function indexKey(i = 'i'): string {
-  return `string_to_array(${i}.indkey::text, ' ')::int2[]`;
 }

@@ -1,3 +1,5 @@
+import { derivedIdent } from './identifiers.ts';
+
 /**
  * Just enough SQL lexing to find statements and their keywords: comments, quoted strings,
  * quoted identifiers and dollar quoting are recognised so a `;` or a keyword inside them is
@@ -171,7 +173,7 @@ export function readName(tokens: readonly Token[], i: number): { parts: string[]
 
 /** A name as PostgreSQL would quote it, for messages and lookups: `public.users`, `"My Table"`. */
 export function showName(parts: readonly string[]): string {
-  return parts.map((p) => (/^[a-z_][a-z0-9_$]*$/.test(p) ? p : `"${p.replace(/"/g, '""')}"`)).join('.');
+  return parts.map(derivedIdent).join('.');
 }
 
 /** Splits tokens at depth-0 commas (ALTER TABLE action lists, DROP TABLE name lists). */

@@ -34,7 +34,7 @@ function counts(r: CheckResult): string {
   if (r.status === 'error') return 'could not run';
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const warnings = r.findings.length - errors;
-  return [errors ? `${errors} failed` : '', warnings ? plural(warnings, 'warning') : '', `${r.passed.length} passed`].filter(Boolean).join(', ');
+  return [errors ? `${errors} failed` : '', warnings ? plural(warnings, 'warning') : '', `${r.passedCount} passed`].filter(Boolean).join(', ');
 }
 
 /** The report for people: one line per check, its findings indented under it, a summary line last. */

@@ -22,9 +22,10 @@ export function toJson(report: ChecksReport, opts: { strict: boolean; exitCode: 
       status: r.status,
       error: r.error ?? null,
       passed: r.passed,
-      findings: r.findings.map((f) => ({ severity: f.severity, object: f.object, message: f.message, fix: f.fix })),
+      findings: r.findings.map((f) => ({ severity: f.severity, object: f.object, message: f.message, fix: f.fix, fixable: f.fixable })),
       queries: r.queries,
       durationMs: r.durationMs,
+      passedCount: r.passedCount,
     })),
   };
 }

@@ -6,7 +6,8 @@ import { toJson } from './json.ts';
 import { toJunit, xmlEscape } from './junit.ts';
 
 function result(id: string, extra: Partial<CheckResult>): CheckResult {
-  return { id, title: `${id} title`, rationale: 'why', severity: 'error', status: 'passed', passed: [], findings: [], queries: 1, durationMs: 5, ...extra };
+  const passed = extra.passed ?? [];
+  return { id, title: `${id} title`, rationale: 'why', severity: 'error', status: 'passed', passed, passedCount: passed.length, findings: [], queries: 1, durationMs: 5, ...extra };
 }
 
 const report: ChecksReport = {
@@ -20,11 +21,11 @@ const report: ChecksReport = {
     result('foreign-key-indexes', {
       status: 'failed',
       findings: [
-        { severity: 'error', object: 'public.orders.orders_account_id_fkey', message: 'no index <here> & "there"', fix: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_account_id_idx ON public.orders (account_id);' },
-        { severity: 'error', object: 'public.items.items_order_id_fkey', message: 'no index', fix: 'CREATE INDEX …' },
+        { severity: 'error', object: 'public.orders.orders_account_id_fkey', message: 'no index <here> & "there"', fix: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_account_id_idx ON public.orders (account_id);', fixable: true },
+        { severity: 'error', object: 'public.items.items_order_id_fkey', message: 'no index', fix: 'CREATE INDEX …', fixable: true },
       ],
     }),
-    result('duplicate-indexes', { severity: 'warning', status: 'warning', findings: [{ severity: 'warning', object: 'public.a_idx', message: 'duplicate', fix: 'DROP INDEX CONCURRENTLY IF EXISTS public.a_idx;' }] }),
+    result('duplicate-indexes', { severity: 'warning', status: 'warning', findings: [{ severity: 'warning', object: 'public.a_idx', message: 'duplicate', fix: 'DROP INDEX CONCURRENTLY IF EXISTS public.a_idx;', fixable: true }] }),
   ],
 };
 
@@ -63,8 +64,10 @@ describe('json report', () => {
     const doc = toJson(report, { strict: false, exitCode: 1 });
     expect(Object.keys(doc)).toEqual(['schemaVersion', 'database', 'ok', 'exitCode', 'strict', 'summary', 'queries', 'durationMs', 'checks']);
     expect(doc.schemaVersion).toBe(1);
-    expect(Object.keys(doc.checks[0]!)).toEqual(['id', 'title', 'rationale', 'severity', 'status', 'error', 'passed', 'findings', 'queries', 'durationMs']);
-    expect(Object.keys(doc.checks[1]!.findings[0]!)).toEqual(['severity', 'object', 'message', 'fix']);
+    // schemaVersion 1's fields keep their order and meaning; later fields are appended.
+    expect(Object.keys(doc.checks[0]!)).toEqual(['id', 'title', 'rationale', 'severity', 'status', 'error', 'passed', 'findings', 'queries', 'durationMs', 'passedCount']);
+    expect(Object.keys(doc.checks[1]!.findings[0]!)).toEqual(['severity', 'object', 'message', 'fix', 'fixable']);
+    expect(doc.checks[0]!.passedCount).toBe(41);
     expect(doc.ok).toBe(false);
   });
 });
@@ -78,5 +81,14 @@ describe('junit report', () => {
     expect(xml).toContain('<system-out>warning: duplicate');
     expect(toJunit(report, { strict: true })).toContain('failures="3"');
     expect(xmlEscape('a\u0001b')).toBe('ab');
+  });
+});
+
+describe('counted subjects', () => {
+  it('shows and sums the subjects a check counted, not its lines', () => {
+    const counted = result('primary-keys', { passed: ['1,009 tables: uuid primary key DEFAULT uuid_generate_v7()'], passedCount: 1009 });
+    const r: ChecksReport = { ...report, results: [counted], summary: { passed: 1009, failed: 0, warnings: 0 } };
+    expect(formatHuman(r).split('\n')[0]).toMatch(/\(1009 passed\)$/);
+    expect(toJson(r, { strict: false, exitCode: 0 }).checks[0]).toMatchObject({ passed: ['1,009 tables: uuid primary key DEFAULT uuid_generate_v7()'], passedCount: 1009 });
   });
 });

@@ -1,3 +1,8 @@
+/* fixture
+{
+  "findings": ["public.events_kind_again_idx", "public.events_kind_idx", "public.events_code_idx"]
+}
+*/
 -- Violates duplicate-indexes: an exact duplicate, a plain index duplicating a unique
 -- constraint, and a plain index whose columns lead a wider one.
 CREATE TABLE events (id int PRIMARY KEY, kind text, happened_at timestamptz, code text);

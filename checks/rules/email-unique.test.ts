@@ -1,21 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureDatabase, objects, runOne } from '../test-support.ts';
+import { fixtureRun, objects, runOne } from '../test-support.ts';
 import type { CheckResult } from '../types.ts';
-import { caseInsensitiveBy } from './email-unique.ts';
+import { caseInsensitiveBy, judgeEmailColumns, type EmailRow } from './email-unique.ts';
 
 describe('email-unique', () => {
   let r: CheckResult;
   beforeAll(async () => {
-    const { connection } = await fixtureDatabase(new URL('./email-unique.fixture.sql', import.meta.url));
-    r = await runOne('email-unique', {
-      connection,
-      expectations: {
-        emailColumns: [
-          { table: 'public.users', column: 'email' },
-          { table: 'public.members', column: 'email' },
-        ],
-      },
-    });
+    // The fixture configures public.users.email and public.members.email as e-mail columns.
+    const { opts } = await fixtureRun(new URL('./email-unique.fixture.sql', import.meta.url));
+    r = await runOne('email-unique', opts);
   });
 
   it('fails and names the case-sensitive column and the missing one', () => {
@@ -25,6 +18,8 @@ describe('email-unique', () => {
 
   it('gives a unique lower() index as the fix', () => {
     expect(r.findings[0]!.fix).toBe('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_lower_key ON public.users (lower(email));');
+    expect(r.findings[0]!.fixable).toBe(true);
+    expect(r.findings[1]!.fixable).toBe(false);
   });
 });
 
@@ -41,5 +36,24 @@ describe('caseInsensitiveBy', () => {
     expect(caseInsensitiveBy(ix('email'), 'email', 'text', [])).toBeUndefined();
     expect(caseInsensitiveBy(ix('lower(email)', { partial: true }), 'email', 'text', [])).toBeUndefined();
     expect(caseInsensitiveBy(ix('lower(other)'), 'email', 'text', [])).toBeUndefined();
+  });
+});
+
+describe('judgeEmailColumns', () => {
+  const row: EmailRow = {
+    key: 'public.users', raw_table: 'users', raw_column: 'email', tbl: 'public.users', table_exists: true, column: 'email',
+    type: 'text', unique_indexes: [{ name: 'public.users_email_key', relname: 'users_email_key', key: 'email', partial: false, nondeterministic: false }], checks: [],
+  };
+  it('offers the index as a mechanical fix only when no addresses clash yet', () => {
+    const clean = judgeEmailColumns([row], new Map(), {});
+    expect(clean.findings[0]!.fixable).toBe(true);
+    const clashing = judgeEmailColumns([row], new Map([['public.users.email', 3]]), {});
+    expect(clashing.findings[0]!.fixable).toBeUndefined();
+    expect(clashing.findings[0]!.message).toMatch(/3 addresses already clash regardless of case/);
+  });
+  it('plans a probe for a guarded column only when it has a probe row', () => {
+    const guarded: EmailRow = { ...row, unique_indexes: [{ ...row.unique_indexes![0]!, key: 'lower(email)' }] };
+    expect(judgeEmailColumns([guarded], new Map(), {}).guarded.map((g) => g.sample)).toEqual([undefined]);
+    expect(judgeEmailColumns([guarded], new Map(), { 'public.users': { email: 'a@example.test' } }).guarded.map((g) => g.sample)).toEqual([{ email: 'a@example.test' }]);
   });
 });

@@ -1,3 +1,8 @@
+/* fixture
+{
+  "findings": ["public.orders.orders_account_id_fkey", "public.shipments.shipments_account_id_region_fkey", "public.invoices.invoices_account_id_fkey"]
+}
+*/
 -- Violates foreign-key-indexes: an unindexed foreign key, a composite one whose only index
 -- has the columns in the wrong order, and one covered only by a partial index.
 CREATE TABLE accounts (id int PRIMARY KEY, region int NOT NULL, UNIQUE (id, region));

@@ -11,3 +11,11 @@ ALTER TABLE accounts ALTER COLUMN nickname TYPE varchar(20);
 DROP TABLE import_2019;
 DELETE FROM tokens WHERE expires_at < now();
 ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(14,2);
+
+/* fixture (at the end, so the findings' line numbers are the file's own)
+{
+  "migration": "0001_cleanup.sql",
+  "database": "CREATE TABLE accounts (nickname varchar(100), balance numeric(12,2), legacy_code text)",
+  "findings": ["0001_cleanup.sql:3", "0001_cleanup.sql:4", "0001_cleanup.sql:5", "0001_cleanup.sql:6", "0001_cleanup.sql:7"]
+}
+*/

@@ -1,3 +1,10 @@
+/* fixture
+{
+  "findings": ["public.no_key", "public.random_key.id", "public.serial_key.id", "uuid_generate_v7()", "public.fake_v7.id"],
+  "remaining": ["public.no_key", "public.serial_key.id", "uuid_generate_v7()", "public.fake_v7.id"],
+  "settings": { "probeRows": { "public.fake_v7": { "label": "probe" } } }
+}
+*/
 -- Violates primary-keys: a table without a key, a random (v4) uuid key, an identity key,
 -- and a "uuid_generate_v7()" that really returns v4 (only the probe can tell).
 CREATE FUNCTION uuid_generate_v7() RETURNS uuid LANGUAGE sql VOLATILE AS 'SELECT gen_random_uuid()';

@@ -4,7 +4,7 @@ import { UserError } from '../../core/errors.ts';
 import type { Check, Finding } from '../types.ts';
 import { splitTable } from '../expectations.ts';
 import { notExtensionMember, relationInScope, schemaInScope } from '../lib/catalog.ts';
-import { derivedIdent, qualified } from '../lib/names.ts';
+import { derivedIdent, qualified } from '../lib/identifiers.ts';
 import { attemptAs, CANNOT_SET_ROLE, insertProbeRow, INSUFFICIENT_PRIVILEGE } from '../lib/probe.ts';
 
 interface RoleRow {

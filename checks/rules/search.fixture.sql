@@ -1,3 +1,33 @@
+/* fixture
+{
+  "findings": ["public.docs.tsv", "public.docs.title", "public.docs.tsv"],
+  "remaining": ["public.docs.tsv"],
+  "settings": {
+    "search": {
+      "fullText": [{ "table": "public.docs", "column": "tsv", "config": "english" }, { "table": "public.notes", "column": "body", "config": "english" }],
+      "trigram": [{ "table": "public.docs", "column": "title" }, { "table": "public.notes", "column": "body" }],
+      "probes": [
+        {
+          "table": "public.docs",
+          "rows": [{ "title": "fox", "body": "The quick brown fox jumps over the lazy dog" }],
+          "key": "title",
+          "queries": [{ "kind": "full-text", "column": "tsv", "term": "jumping foxes", "expect": "fox" }]
+        },
+        {
+          "table": "public.notes",
+          "rows": [{ "body": "The quick brown fox jumps over the lazy dog" }, { "body": "Sphinx of black quartz, judge my vow" }],
+          "key": "body",
+          "queries": [
+            { "kind": "full-text", "column": "body", "term": "jumping foxes", "expect": "The quick brown fox jumps over the lazy dog" },
+            { "kind": "ilike", "column": "body", "term": "LAZY D", "expect": "The quick brown fox jumps over the lazy dog" },
+            { "kind": "similarity", "column": "body", "term": "quartz judje", "expect": "Sphinx of black quartz, judge my vow" }
+          ]
+        }
+      ]
+    }
+  }
+}
+*/
 -- Violates search: the tsvector has no GIN index and is built with the 'simple' configuration
 -- (so "jumping foxes" never matches "jumps … fox"), and the trigram column has only a btree index.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;

@@ -1,47 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureDatabase, objects, runOne } from '../test-support.ts';
+import { fixtureRun, objects, runOne } from '../test-support.ts';
 import type { CheckResult } from '../types.ts';
-import { fullTextIndex, indexesInPlan, trigramIndex } from './search.ts';
+import { fullTextIndex, indexesInPlan, judgeSearchColumns, probeQuery, trigramIndex } from './search.ts';
 
 const FOX = 'The quick brown fox jumps over the lazy dog';
 
 describe('search', () => {
   let r: CheckResult;
   beforeAll(async () => {
-    const { connection } = await fixtureDatabase(new URL('./search.fixture.sql', import.meta.url));
-    r = await runOne('search', {
-      connection,
-      expectations: {
-        search: {
-          fullText: [
-            { table: 'public.docs', column: 'tsv', config: 'english' },
-            { table: 'public.notes', column: 'body', config: 'english' },
-          ],
-          trigram: [
-            { table: 'public.docs', column: 'title' },
-            { table: 'public.notes', column: 'body' },
-          ],
-          probes: [
-            {
-              table: 'public.docs',
-              rows: [{ title: 'fox', body: FOX }],
-              key: 'title',
-              queries: [{ kind: 'full-text', column: 'tsv', term: 'jumping foxes', expect: 'fox' }],
-            },
-            {
-              table: 'public.notes',
-              rows: [{ body: FOX }, { body: 'Sphinx of black quartz, judge my vow' }],
-              key: 'body',
-              queries: [
-                { kind: 'full-text', column: 'body', term: 'jumping foxes', expect: FOX },
-                { kind: 'ilike', column: 'body', term: 'LAZY D', expect: FOX },
-                { kind: 'similarity', column: 'body', term: 'quartz judje', expect: 'Sphinx of black quartz, judge my vow' },
-              ],
-            },
-          ],
-        },
-      },
-    });
+    // The fixture configures docs.tsv and notes.body for full-text, docs.title and notes.body
+    // for trigram search, and probes on both tables.
+    const { opts } = await fixtureRun(new URL('./search.fixture.sql', import.meta.url));
+    r = await runOne('search', opts);
   });
 
   it('fails and names the unindexed columns and the probe that found nothing', () => {
@@ -80,5 +50,18 @@ describe('search helpers', () => {
   it('reads index names out of an EXPLAIN plan', () => {
     const plan = [{ Plan: { 'Node Type': 'Bitmap Heap Scan', Plans: [{ 'Node Type': 'Bitmap Index Scan', 'Index Name': 'phrases_search_idx' }] } }];
     expect(indexesInPlan(plan)).toEqual(['phrases_search_idx']);
+  });
+});
+
+describe('search SQL', () => {
+  it('quotes identifiers with ident() and literals with literal(), never by hand', () => {
+    const q = probeQuery({ kind: 'ilike', column: 'Body "text"', term: '50%_off', expect: 'x' }, 'public."Docs"', 'Title', undefined, 'english');
+    expect(q.text).toBe('SELECT "Title"::text AS hit FROM public."Docs" WHERE "Body ""text""" ILIKE $1');
+    expect(q.params).toEqual(['%50\\%\\_off%']);
+    const out = judgeSearchColumns(
+      [{ kind: 'full-text', key: 'public.docs', raw_table: 'docs', raw_column: 'body', tbl: 'public.docs', table_exists: true, column: 'body', type: 'text', indexes: [] }],
+      { search: { fullText: [{ table: 'public.docs', column: 'body', config: "o'brien" }], trigram: [], probes: [] } },
+    );
+    expect(out.findings[0]!.fix).toBe("CREATE INDEX CONCURRENTLY IF NOT EXISTS docs_body_idx ON public.docs USING gin (to_tsvector('o''brien', body));");
   });
 });

@@ -1,3 +1,13 @@
+/* fixture
+{
+  "findings": [
+    "public.forgotten", "public.stuck", "public.switched_off.switched_off_set_updated_at",
+    "public.tags.tags_set_updated_at", "public.too_late.too_late_set_updated_at"
+  ],
+  "remaining": [],
+  "settings": { "probeRows": { "public.good": { "id": "1", "name": "a" }, "public.stuck": { "id": "1", "name": "a" } } }
+}
+*/
 -- Violates updated-at-triggers in every way it knows.
 CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,8 +1,12 @@
-import type { Check, Finding } from '../types.ts';
-import { isTable, qualifiedName, relationInScope } from '../lib/catalog.ts';
-import { attempt, insertProbeRow } from '../lib/probe.ts';
+import type { Check, CheckContext, CheckOutcome, Finding, ProbeSql } from '../types.ts';
+import { isTable, relationInScope } from '../lib/catalog.ts';
+import { derivedIdent, derivedName } from '../lib/identifiers.ts';
+import { counted, mergeOutcomes, passingLines } from '../lib/passing.ts';
+import { attempt, insertProbeRow, type Attempt } from '../lib/probe.ts';
+import { escapeRegExp } from '../lib/regexp.ts';
+import type { Expectations } from '../expectations.ts';
 
-interface Trigger {
+export interface Trigger {
   name: string;
   row: boolean;
   before: boolean;
@@ -15,47 +19,205 @@ interface Trigger {
   sets: boolean;
 }
 
-interface Row {
+export interface TableRow {
   key: string;
   tbl: string;
   relname: string;
   column: string | null;
+  /** An enabled BEFORE UPDATE FOR EACH ROW trigger sets the column (decided in SQL). */
+  ok: boolean;
   triggers: Trigger[];
 }
 
-/** One row per table that has the column or carries a trigger that sets it. */
-const QUERY = `
-SELECT * FROM (
-  SELECT n.nspname || '.' || c.relname AS key, ${qualifiedName()} AS tbl, c.relname,
-         quote_ident(a.attname) AS column,
-         (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'name', quote_ident(t.tgname),
-                   'row', (t.tgtype & 1) <> 0,
-                   'before', (t.tgtype & 2) <> 0,
-                   'update', (t.tgtype & 16) <> 0,
-                   'columns', t.tgattr::text <> '',
-                   'enabled', t.tgenabled <> 'D',
-                   'function', p.oid::regproc::text,
-                   'sets', (p.prosrc ~* $4) OR (p.proname = 'moddatetime' AND t.tgnargs > 0
-                             AND split_part(encode(t.tgargs, 'escape'), '\\000', 1) = $3))
-                 ORDER BY t.tgname), '[]'::jsonb)
-            FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-           WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) AS triggers
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped
-  WHERE ${isTable()} AND ${relationInScope('$1', '$2')}
-) t
-WHERE t.column IS NOT NULL OR t.triggers @> '[{"sets": true}]'
-ORDER BY 2`;
+export interface TriggerFacts {
+  /** Tables whose column a good trigger keeps. */
+  kept: number;
+  /** The function most triggers that set the column call, if any does. */
+  common_function: string | null;
+  /** Failing tables; the passing ones too when listing, and those with probe rows. */
+  rows: TableRow[];
+}
 
 /** A case-insensitive regex for `NEW.updated_at :=` (or `=`), quoting allowed. */
 export function assignmentPattern(column: string): string {
-  const c = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return `\\mnew\\s*\\.\\s*"?${c}"?\\s*:?=`;
+  return `\\mnew\\s*\\.\\s*"?${escapeRegExp(column)}"?\\s*:?=`;
 }
 
+/**
+ * One row per table that has the column or carries a trigger that sets it. Each trigger
+ * function's source is matched once (MATERIALIZED), not once per trigger that calls it. $3 the column, $4 its assignment
+ * pattern, $5 list passing tables, $6 tables with probe rows.
+ */
+export const QUERY = `
+WITH trig AS (
+  SELECT t.tgrelid, quote_ident(t.tgname) AS name,
+         (t.tgtype & 1) <> 0 AS row, (t.tgtype & 2) <> 0 AS before, (t.tgtype & 16) <> 0 AS update,
+         t.tgattr::text <> '' AS columns, t.tgenabled <> 'D' AS enabled,
+         t.tgfoid, t.tgnargs, t.tgargs
+  FROM pg_trigger t WHERE NOT t.tgisinternal
+),
+fn AS MATERIALIZED (
+  SELECT p.oid, p.oid::regproc::text AS name, p.proname, p.prosrc ~* $4 AS assigns
+  FROM pg_proc p WHERE p.oid IN (SELECT tgfoid FROM trig)
+),
+sets AS (
+  SELECT trig.*, fn.name AS function,
+         fn.assigns OR (fn.proname = 'moddatetime' AND trig.tgnargs > 0
+                        AND split_part(encode(trig.tgargs, 'escape'), '\\000', 1) = $3) AS sets
+  FROM trig JOIN fn ON fn.oid = trig.tgfoid
+),
+per_table AS (
+  SELECT tgrelid, bool_or(sets) AS has_setter, bool_or(sets AND update AND row AND before AND NOT columns AND enabled) AS kept
+  FROM sets GROUP BY tgrelid
+),
+tables AS (
+  SELECT c.oid, n.nspname, c.relname, quote_ident(a.attname) AS column,
+         a.attname IS NOT NULL AND coalesce(pt.kept, false) AS ok
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  -- OFFSET 0 keeps this a lookup by (attrelid, attname) per table, not a scan of every column in the database.
+  LEFT JOIN LATERAL (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a ON true
+  LEFT JOIN per_table pt ON pt.tgrelid = c.oid
+  WHERE ${isTable()} AND ${relationInScope('$1', '$2')} AND (a.attname IS NOT NULL OR coalesce(pt.has_setter, false))
+),
+listed AS (
+  SELECT * FROM tables t WHERE NOT t.ok OR $5 OR t.nspname || '.' || t.relname = ANY ($6::text[])
+),
+listed_triggers AS (
+  SELECT s.tgrelid, jsonb_agg(jsonb_build_object(
+           'name', s.name, 'row', s.row, 'before', s.before, 'update', s.update,
+           'columns', s.columns, 'enabled', s.enabled, 'function', s.function, 'sets', s.sets) ORDER BY s.name) AS triggers
+  FROM sets s WHERE s.tgrelid IN (SELECT oid FROM listed) GROUP BY s.tgrelid
+)
+SELECT (SELECT count(*)::int FROM tables WHERE ok) AS kept,
+       (SELECT s.function FROM sets s JOIN tables t ON t.oid = s.tgrelid WHERE s.sets
+         GROUP BY s.function ORDER BY count(*) DESC, s.function LIMIT 1) AS common_function,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+                  'key', t.nspname || '.' || t.relname,
+                  'tbl', format('%I.%I', t.nspname, t.relname),
+                  'relname', t.relname,
+                  'column', t.column,
+                  'ok', t.ok,
+                  'triggers', coalesce(lt.triggers, '[]'::jsonb))
+                  ORDER BY format('%I.%I', t.nspname, t.relname))
+                 FROM listed t LEFT JOIN listed_triggers lt ON lt.tgrelid = t.oid), '[]'::jsonb) AS rows`;
+
+/** A trigger that keeps the column: enabled, row-level, BEFORE UPDATE of any column. */
+const keeps = (t: Trigger) => t.sets && t.update && t.row && t.before && !t.columns;
+
+/** What the rolled-back probe must try: an UPDATE on each kept table with a probe row. */
+export type TriggerProbePlan = Array<{ row: TableRow; values: Record<string, string> }>;
+
+/** Pure: findings for the failing tables, passed lines, and what the probe must try. */
+export function judgeTriggers(facts: TriggerFacts, ex: Pick<Expectations, 'updatedAt' | 'probeRows'>, verbose: boolean): CheckOutcome & { plan: TriggerProbePlan; fn: string } {
+  const col = ex.updatedAt.column;
+  // The fix names the function the other tables already use, or the configured one.
+  const fn = facts.common_function ?? ex.updatedAt.function;
+  const create = (r: TableRow) =>
+    `CREATE TRIGGER ${derivedIdent(derivedName(r.relname, ['set'], col))} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${fn}();`;
+  // "Nothing to check" is a verified fact in its own right, listed either way.
+  if (facts.kept === 0 && facts.rows.length === 0) return { passed: [`no table has a ${col} column or a trigger that sets one`], passedCount: 1, findings: [], plan: [], fn };
+  const listed: string[] = [];
+  const findings: Finding[] = [];
+  for (const r of facts.rows) {
+    if (!r.column) {
+      for (const t of r.triggers.filter((t) => t.sets)) {
+        findings.push({
+          object: `${r.tbl}.${t.name}`,
+          message: `trigger ${t.name} on ${r.tbl} sets ${col}, but ${r.tbl} has no ${col} column, so ${t.update ? 'every UPDATE' : 'every statement it fires on'} fails`,
+          fix: `DROP TRIGGER ${t.name} ON ${r.tbl};`,
+          fixable: true,
+        });
+      }
+      continue;
+    }
+    const good = r.triggers.filter(keeps);
+    const setters = r.triggers.filter((t) => t.sets && t.update);
+    if (r.ok) {
+      listed.push(`${r.tbl}: ${good.find((t) => t.enabled)!.name} sets ${r.column} before every update`);
+    } else if (good.length > 0) {
+      findings.push({
+        object: `${r.tbl}.${good[0]!.name}`,
+        message: `trigger ${good[0]!.name} on ${r.tbl} would set ${r.column} but is disabled`,
+        fix: `ALTER TABLE ${r.tbl} ENABLE TRIGGER ${good[0]!.name};`,
+        fixable: true,
+      });
+    } else if (setters.length > 0) {
+      const t = setters[0]!;
+      const why = !t.before ? 'runs AFTER the row is written, so its assignment is lost' : !t.row ? 'is FOR EACH STATEMENT and has no row to change' : 'fires only when particular columns are assigned';
+      findings.push({ object: `${r.tbl}.${t.name}`, message: `trigger ${t.name} on ${r.tbl} ${why}`, fix: `DROP TRIGGER ${t.name} ON ${r.tbl}; ${create(r)}`, fixable: true });
+    } else {
+      findings.push({
+        object: r.tbl,
+        message: `${r.tbl} has a ${r.column} column but no BEFORE UPDATE FOR EACH ROW trigger that sets it`,
+        fix: create(r),
+        fixable: true,
+      });
+    }
+  }
+  const groups = [{ count: facts.kept, line: (n: number) => `${counted(n, 'table')}: a trigger sets ${col} before every update` }];
+  const plan = facts.rows.filter((r) => r.ok && ex.probeRows[r.key]).map((row) => ({ row, values: ex.probeRows[row.key]! }));
+  return { ...passingLines(verbose, listed, groups), findings, plan, fn };
+}
+
+/** A value no trigger would write: the UPDATE must move it. */
 const STALE = '2000-01-01 00:00:00+00';
+
+export type TriggerProbeResults = Array<{ row: TableRow; got: Attempt<{ before: string; moved: boolean; after: string }> }>;
+
+/** Behaviour: insert a row with a stale value, UPDATE it without setting the column; each in its own savepoint. */
+export async function probeTriggers(tx: ProbeSql, plan: TriggerProbePlan, column: string): Promise<TriggerProbeResults> {
+  const results: TriggerProbeResults = [];
+  for (const { row: r, values } of plan) {
+    const ins = insertProbeRow(r.tbl, { ...values, [column]: STALE }, `ctid::text AS ctid, ${r.column}::text AS before`);
+    const got = await attempt(tx, async (sp) => {
+      const [inserted] = await sp.unsafe<{ ctid: string; before: string }[]>(ins.text, ins.params);
+      const [updated] = await sp.unsafe<{ moved: boolean; after: string }[]>(
+        `UPDATE ${r.tbl} SET ${r.column} = ${r.column} WHERE ctid = $1::tid RETURNING ${r.column} > $2 AS moved, ${r.column}::text AS after`,
+        [inserted!.ctid, STALE],
+      );
+      return { before: inserted!.before, ...updated! };
+    });
+    results.push({ row: r, got });
+  }
+  return results;
+}
+
+/** Pure: what the probe proved. A trigger that does not move the column is pointed at the function that does. */
+export function judgeTriggerProbes(results: TriggerProbeResults, fn: string): CheckOutcome {
+  const passed: string[] = [];
+  const findings: Finding[] = [];
+  const moved = new Set(results.filter((p) => p.got.ok && p.got.value.moved).flatMap((p) => p.row.triggers.filter((t) => keeps(t) && t.enabled).map((t) => t.function)));
+  for (const { row: r, got } of results) {
+    if (!got.ok) {
+      findings.push({ object: r.tbl, message: `probe on ${r.tbl} could not insert and update a row: ${got.message}`, fix: `fix the probe row for ${r.key} in checks/expectations.ts`, severity: 'warning' });
+    } else if (got.value.moved) {
+      passed.push(`${r.tbl}: a probe UPDATE moved ${r.column} from ${got.value.before} to ${got.value.after}`);
+    } else {
+      const t = r.triggers.find((x) => keeps(x) && x.enabled)!;
+      // Point this table's trigger at a function the probe saw work (the common one first);
+      // failing that, at the common one, unproven; failing that, the function itself needs fixing.
+      const proven = moved.has(fn) ? fn : [...moved][0];
+      const replacement = proven ?? (t.function !== fn ? fn : undefined);
+      findings.push({
+        object: r.tbl,
+        message: `a probe UPDATE on ${r.tbl} left ${r.column} at ${got.value.after}: trigger ${t.name} (${t.function}) does not move it`,
+        ...(replacement && replacement !== t.function
+          ? { fix: `DROP TRIGGER ${t.name} ON ${r.tbl}; CREATE TRIGGER ${t.name} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${replacement}();`, fixable: replacement === proven }
+          : { fix: `CREATE OR REPLACE FUNCTION ${t.function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.${r.column} := now(); RETURN NEW; END $$;` }),
+      });
+    }
+  }
+  return { passed, findings };
+}
+
+export async function readTriggers(ctx: CheckContext): Promise<TriggerFacts> {
+  const ex = ctx.expectations;
+  const col = ex.updatedAt.column;
+  const params = [ex.schemas ?? null, ex.ignoreTables, col, assignmentPattern(col), ctx.verbose, Object.keys(ex.probeRows)];
+  const [facts] = await ctx.sql.unsafe<TriggerFacts[]>(QUERY, params as never[]);
+  return facts!;
+}
 
 export const updatedAtTriggers: Check = {
   id: 'updated-at-triggers',
@@ -64,92 +226,9 @@ export const updatedAtTriggers: Check = {
   severity: 'error',
   async run(ctx) {
     const ex = ctx.expectations;
-    const col = ex.updatedAt.column;
-    const rows = await ctx.sql.unsafe<Row[]>(QUERY, [ex.schemas ?? null, ex.ignoreTables, col, assignmentPattern(col)] as never[]);
-    const passed: string[] = [];
-    const findings: Finding[] = [];
-
-    // The fix names the function the other tables already use, or the configured one.
-    const used = new Map<string, number>();
-    for (const r of rows) for (const t of r.triggers) if (t.sets) used.set(t.function, (used.get(t.function) ?? 0) + 1);
-    const fn = [...used.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ex.updatedAt.function;
-    const create = (r: Row) => `CREATE TRIGGER ${r.relname}_set_${col} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${fn}();`;
-    const probeable: Row[] = [];
-    if (rows.length === 0) passed.push(`no table has a ${col} column or a trigger that sets one`);
-
-    for (const r of rows) {
-      const setters = r.triggers.filter((t) => t.sets && t.update);
-      if (!r.column) {
-        for (const t of r.triggers.filter((t) => t.sets)) {
-          findings.push({
-            object: `${r.tbl}.${t.name}`,
-            message: `trigger ${t.name} on ${r.tbl} sets ${col}, but ${r.tbl} has no ${col} column, so ${t.update ? 'every UPDATE' : 'every statement it fires on'} fails`,
-            fix: `DROP TRIGGER ${t.name} ON ${r.tbl};`,
-          });
-        }
-        continue;
-      }
-      const good = setters.filter((t) => t.row && t.before && !t.columns);
-      if (good.some((t) => t.enabled)) {
-        passed.push(`${r.tbl}: ${good.find((t) => t.enabled)!.name} sets ${r.column} before every update`);
-        probeable.push(r);
-      } else if (good.length > 0) {
-        findings.push({
-          object: `${r.tbl}.${good[0]!.name}`,
-          message: `trigger ${good[0]!.name} on ${r.tbl} would set ${r.column} but is disabled`,
-          fix: `ALTER TABLE ${r.tbl} ENABLE TRIGGER ${good[0]!.name};`,
-        });
-      } else if (setters.length > 0) {
-        const t = setters[0]!;
-        const why = !t.before ? 'runs AFTER the row is written, so its assignment is lost' : !t.row ? 'is FOR EACH STATEMENT and has no row to change' : 'fires only when particular columns are assigned';
-        findings.push({
-          object: `${r.tbl}.${t.name}`,
-          message: `trigger ${t.name} on ${r.tbl} ${why}`,
-          fix: `DROP TRIGGER ${t.name} ON ${r.tbl}; ${create(r)}`,
-        });
-      } else {
-        findings.push({
-          object: r.tbl,
-          message: `${r.tbl} has a ${r.column} column but no BEFORE UPDATE FOR EACH ROW trigger that sets it`,
-          fix: create(r),
-        });
-      }
-    }
-
-    // Behaviour: an UPDATE that does not set the column must still move it.
-    const probes = probeable.filter((r) => ex.probeRows[r.key]);
-    if (probes.length > 0) {
-      await ctx.probe(async (tx) => {
-        for (const r of probes) {
-          const row = { ...ex.probeRows[r.key]!, [col]: STALE };
-          const ins = insertProbeRow(r.tbl, row, `ctid::text AS ctid, ${r.column}::text AS before`);
-          const got = await attempt(tx, async (sp) => {
-            const [inserted] = await sp.unsafe<{ ctid: string; before: string }[]>(ins.text, ins.params);
-            const [updated] = await sp.unsafe<{ moved: boolean; after: string }[]>(
-              `UPDATE ${r.tbl} SET ${r.column} = ${r.column} WHERE ctid = $1::tid RETURNING ${r.column} > $2 AS moved, ${r.column}::text AS after`,
-              [inserted!.ctid, STALE],
-            );
-            return { before: inserted!.before, ...updated! };
-          });
-          if (!got.ok) {
-            findings.push({
-              object: r.tbl,
-              message: `probe on ${r.tbl} could not insert and update a row: ${got.message}`,
-              fix: `fix the probe row for ${r.key} in checks/expectations.ts`,
-              severity: 'warning',
-            });
-          } else if (got.value.moved) {
-            passed.push(`${r.tbl}: a probe UPDATE moved ${r.column} from ${got.value.before} to ${got.value.after}`);
-          } else {
-            findings.push({
-              object: r.tbl,
-              message: `a probe UPDATE on ${r.tbl} left ${r.column} at ${got.value.after}: the trigger does not move it`,
-              fix: `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.${col} := now(); RETURN NEW; END $$;`,
-            });
-          }
-        }
-      });
-    }
-    return { passed, findings };
+    const catalog = judgeTriggers(await readTriggers(ctx), ex, ctx.verbose);
+    if (catalog.plan.length === 0) return catalog;
+    const probed = await ctx.probe((tx) => probeTriggers(tx, catalog.plan, ex.updatedAt.column));
+    return mergeOutcomes(catalog, judgeTriggerProbes(probed, catalog.fn));
   },
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { derivedIdent, derivedName, qualified, truncateBytes } from './names.ts';
+import { derivedIdent, derivedName, qualified, truncateBytes } from './identifiers.ts';
 
-describe('names', () => {
+describe('identifiers', () => {
   it('derives index names and keeps them within 63 bytes', () => {
     expect(derivedName('orders', ['account_id'], 'idx')).toBe('orders_account_id_idx');
     const long = derivedName('a'.repeat(60), ['b'.repeat(30)], 'idx');
