@@ -60,7 +60,7 @@ function errorResponse(code: string, message: string): Buffer {
 function fakePostgres(certName: string): Promise<{ port: number; close: () => Promise<void>; handshakes: () => number }> {
   let handshakes = 0;
   const server = net.createServer((socket) => {
-    socket.once('data', (first) => {
+    socket.once('data', (first: Buffer) => {
       // SSLRequest: length 8, code 80877103.
       if (first.length < 8 || first.readInt32BE(4) !== 80877103) return socket.destroy();
       socket.write('S');
