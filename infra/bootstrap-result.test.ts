@@ -19,7 +19,11 @@ describe('bootstrap verdicts', () => {
   });
 
   it('accepts the Lambda result only when it reports success for this setup key', () => {
-    expect(judgeLambdaResult(JSON.stringify({ ok: true, setupKey: 'k1', summary: 'applied 4, 0 already applied' }), 'k1')).toEqual({ ok: true, summary: 'applied 4, 0 already applied' });
+    expect(judgeLambdaResult(JSON.stringify({ ok: true, setupKey: 'k1', summary: 'applied 4, 0 already applied', settings: { max_connections: '25', bogus: 3 } }), 'k1')).toEqual({
+      ok: true,
+      summary: 'applied 4, 0 already applied',
+      settings: { max_connections: '25' },
+    });
     expect(judgeLambdaResult(JSON.stringify({ ok: true, setupKey: 'old' }), 'k1').ok).toBe(false);
     expect(judgeLambdaResult(JSON.stringify({ errorMessage: 'database bootstrap failed: x', errorType: 'Error' }), 'k1')).toEqual({ ok: false, message: 'database bootstrap Lambda failed: database bootstrap failed: x' });
     expect(judgeLambdaResult('not json', 'k1').ok).toBe(false);

@@ -4,7 +4,7 @@
  * explicitly and fail with the line that explains why. Pure.
  */
 
-export type Verdict = { ok: true; summary: string } | { ok: false; message: string };
+export type Verdict = { ok: true; summary: string; settings?: Record<string, string> } | { ok: false; message: string };
 
 /** The last non-empty lines of a log, trimmed: enough to show setup-db's one-line error. */
 export function logTail(logs: string | undefined, lines = 5): string {
@@ -43,9 +43,11 @@ export function judgeLambdaResult(result: string | undefined, expectedKey: strin
   } catch {
     return { ok: false, message: 'database bootstrap Lambda returned no JSON result; check its log group, then run pulumi up again' };
   }
-  const r = parsed as { ok?: unknown; setupKey?: unknown; summary?: unknown; errorMessage?: unknown };
+  const r = parsed as { ok?: unknown; setupKey?: unknown; summary?: unknown; errorMessage?: unknown; settings?: unknown };
   if (typeof r?.errorMessage === 'string') return { ok: false, message: `database bootstrap Lambda failed: ${r.errorMessage.slice(0, 500)}` };
   if (r?.ok !== true) return { ok: false, message: 'database bootstrap Lambda did not report success; check its log group, then run pulumi up again' };
   if (r.setupKey !== expectedKey) return { ok: false, message: 'database bootstrap Lambda ran a different setup key than this deployment; run pulumi up again' };
-  return { ok: true, summary: typeof r.summary === 'string' ? r.summary : 'bootstrap succeeded' };
+  const settings: Record<string, string> = {};
+  if (r.settings && typeof r.settings === 'object') for (const [k, v] of Object.entries(r.settings)) if (typeof v === 'string') settings[k] = v;
+  return { ok: true, summary: typeof r.summary === 'string' ? r.summary : 'bootstrap succeeded', settings };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEV_PORT } from '../core/config/target.ts';
-import { CONFIG_KEYS, DEFAULT_POSTGRES_BASE_IMAGE, parseStackConfig } from './config.ts';
+import { CONFIG_KEYS, DEFAULT_POSTGRES_BASE_IMAGE, parseStackConfig, parseVpcCidr, validInsightsRetention } from './config.ts';
 
 const fail = (raw: Record<string, string>, stack = 'dev'): string => {
   try {
@@ -82,15 +82,60 @@ describe('stack config', () => {
     expect(fail({ 'pgsteward:masterUsername': 'app_owner' }, 'prod')).toMatch(/collides with the database's roles/);
   });
 
-  it('keeps RDS limits: retention 1-35 days, Performance Insights retention 7 or whole months', () => {
+  it('keeps RDS limits: retention 1-35 days, Performance Insights retention 7, 31 × 1-23 months or 731', () => {
     expect(fail({ 'pgsteward:backupRetentionDays': '0' }, 'prod')).toMatch(/backupRetentionDays must be a whole number from 1 to 35/);
-    expect(fail({ 'pgsteward:performanceInsightsRetentionDays': '30' }, 'prod')).toMatch(/performanceInsightsRetentionDays must be 7, or a multiple of 31/);
+    expect(fail({ 'pgsteward:performanceInsightsRetentionDays': '30' }, 'prod')).toMatch(/performanceInsightsRetentionDays must be 7, 31 × months \(31, 62, … 713\) or 731/);
     expect(parseStackConfig({ 'pgsteward:performanceInsightsRetentionDays': '62' }, 'prod')).toMatchObject({ performanceInsightsRetentionDays: 62 });
+    const valid = Array.from({ length: 800 }, (_, n) => n).filter(validInsightsRetention);
+    expect(valid).toEqual([7, ...Array.from({ length: 23 }, (_, m) => 31 * (m + 1)), 731]);
+    // 744 (24 × 31) was accepted before; RDS refuses it.
+    expect(fail({ 'pgsteward:performanceInsightsRetentionDays': '744' }, 'prod')).toMatch(/performanceInsightsRetentionDays/);
+    expect(parseStackConfig({ 'pgsteward:performanceInsightsRetentionDays': '731' }, 'prod')).toMatchObject({ performanceInsightsRetentionDays: 731 });
+  });
+
+  it('accepts only RFC 1918 VPC ranges of /16 to /22 without host bits', () => {
+    for (const ok of ['10.42.0.0/16', '10.0.0.0/22', '172.16.0.0/16', '172.31.252.0/22', '192.168.0.0/16', '192.168.4.0/22']) expect(parseVpcCidr(ok)).toBe(ok);
+    // Public space that the old pattern let through, ranges too small for the endpoint, Lambda and RDS interfaces, host bits, a VPC larger than AWS allows.
+    for (const bad of ['172.32.0.0/16', '172.15.0.0/16', '192.169.0.0/16', '11.0.0.0/16', '10.42.0.0/23', '10.42.0.0/24', '10.42.0.1/16', '10.0.0.0/8', '10.300.0.0/16']) {
+      expect(parseVpcCidr(bad)).toBeUndefined();
+    }
+    expect(fail({ 'pgsteward:vpcCidr': '172.32.0.0/16' }, 'prod')).toMatch(/pgsteward:vpcCidr must be an RFC 1918 IPv4 range from \/16 to \/22/);
+  });
+
+  it('refuses read replicas while RDS manages the master password, and accepts them with a stack-held one', () => {
+    expect(fail({ 'pgsteward:readReplicas': '1' }, 'prod')).toMatch(/readReplicas \(1\) needs a stack-held master password.*pulumi config set pgsteward:masterPasswordSource stack/);
+    expect(parseStackConfig({ 'pgsteward:readReplicas': '2', 'pgsteward:masterPasswordSource': 'stack' }, 'prod')).toMatchObject({ readReplicas: 2, masterPasswordSource: 'stack' });
+    expect(parseStackConfig({}, 'prod')).toMatchObject({ readReplicas: 0, masterPasswordSource: 'rds' });
+  });
+
+  it('turns deletion protection off only through an explicit decommission, which refuses to be contradicted', () => {
+    expect(parseStackConfig({}, 'prod')).toMatchObject({ decommission: false, deletionProtection: true });
+    expect(parseStackConfig({ 'pgsteward:decommission': 'true' }, 'prod')).toMatchObject({ decommission: true, deletionProtection: false });
+    expect(fail({ 'pgsteward:decommission': 'true', 'pgsteward:deletionProtection': 'true' }, 'prod')).toMatch(/decommission is true but pgsteward:deletionProtection is also true/);
+    // Without decommission, switching protection off is still possible, and the policy pack reports it.
+    expect(parseStackConfig({ 'pgsteward:deletionProtection': 'false' }, 'prod')).toMatchObject({ decommission: false, deletionProtection: false });
+  });
+
+  it('gives the backup jobs and alarms their defaults and limits', () => {
+    expect(parseStackConfig({}, 'prod')).toMatchObject({
+      backupRpoHours: 26,
+      backupNoncurrentDays: 30,
+      backupLockDays: 0,
+      alarmEmail: undefined,
+      applyImmediately: false,
+      caCertIdentifier: 'rds-ca-rsa2048-g1',
+      runnerArchitecture: 'x86_64',
+      jobStorageGb: 21,
+    });
+    expect(fail({ 'pgsteward:backupRpoHours': '169' }, 'prod')).toMatch(/backupRpoHours must be a whole number from 1 to 168/);
+    expect(fail({ 'pgsteward:alarmEmail': 'not-an-address' }, 'prod')).toMatch(/alarmEmail must be an e-mail address/);
+    expect(fail({ 'pgsteward:caCertIdentifier': 'rds-ca-2019' }, 'prod')).toMatch(/caCertIdentifier must be rds-ca-rsa2048-g1 or rds-ca-rsa4096-g1 or rds-ca-ecc384-g1/);
+    expect(parseStackConfig({ 'pgsteward:alarmEmail': 'ops@example.com' }, 'prod')).toMatchObject({ alarmEmail: 'ops@example.com' });
   });
 
   it('documents every key it accepts', async () => {
     const { readFileSync } = await import('node:fs');
-    const docs = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const docs = readFileSync(new URL('../docs/deploying.md', import.meta.url), 'utf8');
     const missing = CONFIG_KEYS.filter((k) => !docs.includes(`pgsteward:${k}`));
     expect(missing).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { UserError } from '../core/errors.ts';
 import { NAME_PATTERN } from '../core/config/names.ts';
 import { DEFAULT_DEV_PORT, type PoolBudget } from '../core/config/target.ts';
+import { CA_IDENTIFIERS, DEFAULT_CA_IDENTIFIER, type CaIdentifier } from './rds-ca.ts';
 
 /**
  * The stack's configuration, typed and validated once before any resource is declared.
@@ -36,9 +37,18 @@ export interface DevConfig extends CommonConfig {
   memoryMb: number;
   shmSizeMb: number;
   postgresBaseImage: string;
-  /** Keep the named data volume when the stack is destroyed. */
+  /** Keep the named data volume (and the cron container's backups volume) when the stack is destroyed. */
   keepDataOnDestroy: boolean;
+  /** Run the scheduled jobs in a cron container on the internal network. */
+  cron: boolean;
 }
+
+/** Who holds the RDS master password: RDS itself in Secrets Manager, or this stack (needed for read replicas). */
+export const MASTER_PASSWORD_SOURCES = ['rds', 'stack'] as const;
+export type MasterPasswordSource = (typeof MASTER_PASSWORD_SOURCES)[number];
+
+export const RUNNER_ARCHITECTURES = ['x86_64', 'arm64'] as const;
+export type RunnerArchitecture = (typeof RUNNER_ARCHITECTURES)[number];
 
 export interface ProdConfig extends CommonConfig {
   target: 'prod';
@@ -60,6 +70,23 @@ export interface ProdConfig extends CommonConfig {
   secretRecoveryDays: number;
   /** A private, SSM-managed instance for port forwarding (no SSH, no public address). */
   ssmBastion: boolean;
+  caCertIdentifier: CaIdentifier;
+  masterPasswordSource: MasterPasswordSource;
+  /** Apply instance modifications at once instead of in the next maintenance window. */
+  applyImmediately: boolean;
+  /** The explicit decision to tear prod down: lifts deletion protection and the policy honours it. */
+  decommission: boolean;
+  /** The alarm fires when no successful backup was recorded for this many hours. */
+  backupRpoHours: number;
+  /** Superseded or deleted backup object versions are removed after this many days. */
+  backupNoncurrentDays: number;
+  /** S3 Object Lock governance retention for every backup object, in days; 0 = no default retention. */
+  backupLockDays: number;
+  /** Alarm notifications by e-mail (an SNS topic and subscription); undefined = alarms only. */
+  alarmEmail: string | undefined;
+  runnerArchitecture: RunnerArchitecture;
+  /** Fargate ephemeral storage for the jobs (dumps are staged there). */
+  jobStorageGb: number;
 }
 
 export type StackConfig = DevConfig | ProdConfig;
@@ -94,8 +121,39 @@ function pattern(re: RegExp, expect: string): Pick<KeySpec<string>, 'expect' | '
   return { expect, parse: (raw) => (re.test(raw) ? raw : undefined) };
 }
 
-/** RFC 1918 IPv4 CIDR from /16 to /24. */
-const CIDR = /^(10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(1[6-9]|2[0-4])$/;
+const RFC1918 = [
+  { base: [10, 0, 0, 0], bits: 8 },
+  { base: [172, 16, 0, 0], bits: 12 },
+  { base: [192, 168, 0, 0], bits: 16 },
+] as const;
+
+const ipValue = (p: readonly number[]) => ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+
+/**
+ * A VPC range: inside RFC 1918, /16 (the largest VPC AWS allows) to /22, no host bits. A /22
+ * gives /26 subnets, 59 usable addresses each after AWS's five: room for the interface
+ * endpoints' network interfaces, the Lambda's, the jobs' tasks and the RDS instances. Pure.
+ */
+export function parseVpcCidr(raw: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(raw.trim());
+  if (!m) return undefined;
+  const parts = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (parts.some((p) => p > 255) || bits < 16 || bits > 22) return undefined;
+  const ip = ipValue(parts);
+  if ((ip & ((~0 << (32 - bits)) >>> 0)) >>> 0 !== ip) return undefined;
+  const inside = RFC1918.some((r) => bits >= r.bits && (ip & ((~0 << (32 - r.bits)) >>> 0)) >>> 0 === ipValue(r.base));
+  return inside ? raw.trim() : undefined;
+}
+
+/** Performance Insights keeps 7 days (free tier), 31 × months for 1 to 23 months, or 731 days. Pure. */
+export function validInsightsRetention(n: number): boolean {
+  return Number.isInteger(n) && (n === 7 || n === 731 || (n % 31 === 0 && n / 31 >= 1 && n / 31 <= 23));
+}
+
+function oneOf<T extends string>(values: readonly T[]): Pick<KeySpec<T>, 'expect' | 'parse'> {
+  return { expect: values.join(' or '), parse: (raw) => ((values as readonly string[]).includes(raw) ? (raw as T) : undefined) };
+}
 
 // Every key the program understands. Anything else under `pgsteward:` is a typo and fails early.
 const KEYS = {
@@ -119,8 +177,9 @@ const KEYS = {
     ...pattern(/^(docker\.io\/(library\/)?)?postgres:17(\.\d+)?(-[a-z0-9.]+)?(@sha256:[a-f0-9]{64})?$/, 'a postgres:17 tag such as postgres:17.6-bookworm, optionally with @sha256:<digest>'),
   },
   keepDataOnDestroy: { scope: 'dev', example: 'true', ...bool },
+  cron: { scope: 'dev', example: 'true', ...bool },
 
-  vpcCidr: { scope: 'prod', example: '10.42.0.0/16', ...pattern(CIDR, 'a private IPv4 CIDR from /16 to /24, e.g. 10.42.0.0/16') },
+  vpcCidr: { scope: 'prod', example: '10.42.0.0/16', expect: 'an RFC 1918 IPv4 range from /16 to /22 without host bits, e.g. 10.42.0.0/16', parse: parseVpcCidr },
   azCount: { scope: 'prod', example: '2', ...int(2, 6) },
   instanceClass: { scope: 'prod', example: 'db.t4g.micro', ...pattern(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'an RDS instance class such as db.t4g.micro') },
   replicaInstanceClass: { scope: 'prod', example: 'db.t4g.micro', ...pattern(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'an RDS instance class such as db.t4g.micro') },
@@ -134,10 +193,10 @@ const KEYS = {
   performanceInsightsRetentionDays: {
     scope: 'prod',
     example: '7',
-    expect: '7, or a multiple of 31 up to 744 (months)',
+    expect: '7, 31 × months (31, 62, … 713) or 731',
     parse: (r: string) => {
       const n = Number(r);
-      return Number.isInteger(n) && (n === 7 || (n % 31 === 0 && n >= 31 && n <= 744)) ? n : undefined;
+      return r.trim() !== '' && validInsightsRetention(n) ? n : undefined;
     },
   },
   masterUsername: { scope: 'prod', example: 'pgsteward_admin', ...pattern(/^[a-z][a-z0-9_]{0,15}$/, '1-16 lower-case letters, digits or underscores, starting with a letter') },
@@ -153,6 +212,16 @@ const KEYS = {
   },
   secretRecoveryDays: { scope: 'prod', example: '7', ...int(7, 30) },
   ssmBastion: { scope: 'prod', example: 'true', ...bool },
+  caCertIdentifier: { scope: 'prod', example: DEFAULT_CA_IDENTIFIER, ...oneOf(CA_IDENTIFIERS) },
+  masterPasswordSource: { scope: 'prod', example: 'stack', ...oneOf(MASTER_PASSWORD_SOURCES) },
+  applyImmediately: { scope: 'prod', example: 'true', ...bool },
+  decommission: { scope: 'prod', example: 'true', ...bool },
+  backupRpoHours: { scope: 'prod', example: '26', ...int(1, 168) },
+  backupNoncurrentDays: { scope: 'prod', example: '30', ...int(1, 3650) },
+  backupLockDays: { scope: 'prod', example: '14', ...int(0, 3650) },
+  alarmEmail: { scope: 'prod', example: 'ops@example.com', ...pattern(/^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/, 'an e-mail address') },
+  runnerArchitecture: { scope: 'prod', example: 'arm64', ...oneOf(RUNNER_ARCHITECTURES) },
+  jobStorageGb: { scope: 'prod', example: '50', ...int(21, 200) },
 } satisfies Record<string, KeySpec<unknown>>;
 
 type Keys = typeof KEYS;
@@ -246,6 +315,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       shmSizeMb: get('shmSizeMb', 256),
       postgresBaseImage: get('postgresBaseImage', DEFAULT_POSTGRES_BASE_IMAGE),
       keepDataOnDestroy: get('keepDataOnDestroy', true),
+      cron: get('cron', true),
     };
     if (dev.shmSizeMb >= dev.memoryMb) problems.push(`${prefix}shmSizeMb (${dev.shmSizeMb}) must be below ${prefix}memoryMb (${dev.memoryMb}); lower shmSizeMb or raise memoryMb`);
     if (own.has('forwardPort') && !dev.forward.enabled) problems.push(`${prefix}forwardPort is set but ${prefix}forward is off; run pulumi config set ${prefix}forward true, or remove forwardPort`);
@@ -264,7 +334,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       multiAz: get('multiAz', false),
       readReplicas: get('readReplicas', 0),
       backupRetentionDays: get('backupRetentionDays', 7),
-      deletionProtection: get('deletionProtection', true),
+      // Decommissioning is the one way deletion protection goes off without the policy objecting.
+      deletionProtection: own.has('decommission') && get('decommission', false) ? get('deletionProtection', false) : get('deletionProtection', true),
       performanceInsights: get('performanceInsights', true),
       performanceInsightsRetentionDays: get('performanceInsightsRetentionDays', 7),
       masterUsername: get('masterUsername', 'pgsteward_admin'),
@@ -272,7 +343,25 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       logRetentionDays: get('logRetentionDays', 30),
       secretRecoveryDays: get('secretRecoveryDays', 7),
       ssmBastion: get('ssmBastion', false),
+      caCertIdentifier: get('caCertIdentifier', DEFAULT_CA_IDENTIFIER),
+      masterPasswordSource: get('masterPasswordSource', 'rds'),
+      applyImmediately: get('applyImmediately', false),
+      decommission: get('decommission', false),
+      backupRpoHours: get('backupRpoHours', 26),
+      backupNoncurrentDays: get('backupNoncurrentDays', 30),
+      backupLockDays: get('backupLockDays', 0),
+      alarmEmail: own.has('alarmEmail') ? get('alarmEmail', '') || undefined : undefined,
+      runnerArchitecture: get('runnerArchitecture', 'x86_64'),
+      jobStorageGb: get('jobStorageGb', 21),
     };
+    // The RDS User Guide lists read replicas of a source whose master password Secrets Manager
+    // manages as unsupported (CreateDBInstanceReadReplica fails with InvalidParameterValue).
+    if (prod.readReplicas > 0 && prod.masterPasswordSource === 'rds') {
+      problems.push(`${prefix}readReplicas (${prod.readReplicas}) needs a stack-held master password: RDS cannot create read replicas while it manages the master password; run pulumi config set ${prefix}masterPasswordSource stack (or set readReplicas 0)`);
+    }
+    if (prod.decommission && prod.deletionProtection) {
+      problems.push(`${prefix}decommission is true but ${prefix}deletionProtection is also true; remove deletionProtection (pulumi config rm ${prefix}deletionProtection) to decommission`);
+    }
     if (prod.maxAllocatedStorageGb < prod.allocatedStorageGb) {
       problems.push(`${prefix}maxAllocatedStorageGb (${prod.maxAllocatedStorageGb}) is below ${prefix}allocatedStorageGb (${prod.allocatedStorageGb}); raise maxAllocatedStorageGb`);
     }

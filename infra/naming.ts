@@ -29,6 +29,10 @@ export interface DevNames {
   serverImage: string;
   bootstrapImage: string;
   forwardImage: string;
+  cron: string;
+  cronImage: string;
+  /** The cron container's local backup storage. */
+  backupsVolume: string;
 }
 
 export function devNames(prefix: string): DevNames {
@@ -42,6 +46,9 @@ export function devNames(prefix: string): DevNames {
     serverImage: `${prefix}-postgres:17-pg_uuidv7`,
     bootstrapImage: `${prefix}-setup:latest`,
     forwardImage: `${prefix}-forward:latest`,
+    cron: `${prefix}-cron`,
+    cronImage: `${prefix}-runner:latest`,
+    backupsVolume: `${prefix}-backups`,
   };
 }
 
@@ -66,6 +73,20 @@ export interface ProdNames {
   roleSecretPrefix(roleName: string): string;
   rdsLogGroup(identifier: string): string;
   lambdaLogGroup: string;
+  /** S3 bucket name prefix (S3 appends a unique suffix): bucket names are global. */
+  backupBucketPrefix: string;
+  backupKeyAlias: string;
+  runnerRepository: string;
+  cluster: string;
+  jobFamily(job: string): string;
+  jobLogGroup: string;
+  /** Where EventBridge writes every failed job task's stop event: the failure history. */
+  failureLogGroup: string;
+  failureRule: string;
+  schedule(job: string): string;
+  alarm(what: string): string;
+  alarmTopic: string;
+  masterSecretPrefix: string;
 }
 
 export function prodNames(prefix: string): ProdNames {
@@ -81,6 +102,19 @@ export function prodNames(prefix: string): ProdNames {
     roleSecretPrefix: (roleName) => `${prefix}/${roleName}-`,
     rdsLogGroup: (identifier) => `/aws/rds/instance/${identifier}/postgresql`,
     lambdaLogGroup: `/aws/lambda/${bootstrapFunction}`,
+    // S3 adds 26 characters to a prefix; 63 is the limit, and the prefix is at most 32.
+    backupBucketPrefix: `${prefix}-backups-`,
+    backupKeyAlias: `alias/${prefix}-backups`,
+    runnerRepository: `${prefix}/runner`,
+    cluster: `${prefix}-jobs`,
+    jobFamily: (job) => `${prefix}-${job}`,
+    jobLogGroup: `/pgsteward/${prefix}/jobs`,
+    failureLogGroup: `/aws/events/${prefix}-job-failures`,
+    failureRule: `${prefix}-job-failed`,
+    schedule: (job) => `${prefix}-${job}`,
+    alarm: (what) => `${prefix}-${what}`,
+    alarmTopic: `${prefix}-alarms`,
+    masterSecretPrefix: `${prefix}/master-`,
   };
 }
 
@@ -92,6 +126,11 @@ export const TAG = {
   database: 'pgsteward:database',
   component: 'pgsteward:component',
   tier: 'pgsteward:tier',
+  /** `true` on a prod database the operator has decided to tear down (pgsteward:decommission). */
+  decommission: 'pgsteward:decommission',
+  /** On the alarms watching a scheduled job: the schedule's name, so the policy can pair them. */
+  schedule: 'pgsteward:schedule',
+  job: 'pgsteward:job',
 } as const;
 
 export interface TagContext {
@@ -128,6 +167,7 @@ export const PURPOSE = {
   database: 'database',
   loopbackForward: 'loopback-forward',
   bootstrap: 'bootstrap',
+  cron: 'cron',
 } as const;
 
 export interface DockerLabel {

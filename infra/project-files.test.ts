@@ -52,4 +52,9 @@ describe('Pulumi project files', () => {
       expect(parseStackConfig(config, stack).target).toBe(stack);
     });
   }
+
+  it('lets the documented teardown work on top of Pulumi.prod.yaml: decommission is not contradicted by the file', () => {
+    const config = flatYaml('Pulumi.prod.yaml').nested.config ?? {};
+    expect(parseStackConfig({ ...config, 'pgsteward:decommission': 'true' }, 'prod')).toMatchObject({ decommission: true, deletionProtection: false });
+  });
 });

@@ -27,6 +27,8 @@ export const LAMBDA_ENV = {
   sslmode: 'PGSTEWARD_DB_SSLMODE',
   masterSecretArn: 'PGSTEWARD_MASTER_SECRET_ARN',
   roleSecretArns: 'PGSTEWARD_ROLE_SECRET_ARNS',
+  /** The RDS roots' PEM file, relative to the package root (verify-full trusts exactly these). */
+  caFile: 'PGSTEWARD_DB_CA_FILE',
 } as const;
 
 export function rolePasswordVar(role: LoginRole): string {

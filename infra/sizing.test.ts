@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionBudget, dockerServerSettings, postgresCommand, privateSubnetCidrs, rdsParameters, RESERVED_CONNECTIONS } from './sizing.ts';
+import { connectionBudget, dockerServerSettings, pendingReboot, postgresCommand, privateSubnetCidrs, RDS_FAMILY_DEFAULTS, rdsParameters, RESERVED_CONNECTIONS } from './sizing.ts';
 
 describe('sizing', () => {
   it('sizes max_connections from the pool budget, not the machine', () => {
@@ -7,14 +7,29 @@ describe('sizing', () => {
     expect(connectionBudget({ max: 10, min: 2, instances: 3 }, 10, RESERVED_CONNECTIONS.docker).total).toBe(43);
   });
 
-  it('gives RDS a postgres17 parameter set that forces TLS and logs slow statements and connections', () => {
+  it('gives RDS a postgres17 parameter set that preloads pg_tle, logs slow statements and connections, and sets no family default', () => {
     const params = rdsParameters({ maxConnections: 25, slowStatementMs: 500 });
     const byName = Object.fromEntries(params.map((p) => [p.name, p]));
-    expect(byName['rds.force_ssl']).toEqual({ name: 'rds.force_ssl', value: '1', applyMethod: 'immediate' });
+    // Family defaults are left alone: the provider reads back only user-set parameters, so setting one diffs forever.
+    for (const name of Object.keys(RDS_FAMILY_DEFAULTS)) expect(byName[name]).toBeUndefined();
     expect(byName['max_connections']).toEqual({ name: 'max_connections', value: '25', applyMethod: 'pending-reboot' });
+    // Setting shared_preload_libraries replaces RDS's default list, so it starts with what RDS preloads.
+    expect(byName['shared_preload_libraries']).toEqual({ name: 'shared_preload_libraries', value: 'pg_stat_statements,pg_tle', applyMethod: 'pending-reboot' });
     expect(byName['log_min_duration_statement']?.value).toBe('500');
     expect(byName['log_connections']?.value).toBe('1');
     expect(byName['log_disconnections']?.value).toBe('1');
+  });
+
+  it('reports the static parameters the running server has not taken yet', () => {
+    const params = rdsParameters({ maxConnections: 25, slowStatementMs: 500 });
+    expect(pendingReboot(params, { max_connections: '25', shared_preload_libraries: 'rdsutils,pg_stat_statements,pg_tle' })).toEqual([]);
+    expect(pendingReboot(params, { max_connections: '100', shared_preload_libraries: 'pg_stat_statements' })).toEqual([
+      { name: 'max_connections', live: '100', wanted: '25' },
+      { name: 'shared_preload_libraries', live: 'pg_stat_statements', wanted: 'pg_stat_statements,pg_tle' },
+    ]);
+    // Dynamic parameters never wait for a reboot, and what the server did not report is not judged.
+    expect(pendingReboot(params, { log_min_duration_statement: '9999' })).toEqual([]);
+    expect(pendingReboot(params, {})).toEqual([]);
   });
 
   it('splits the dev container memory and turns the settings into postgres -c flags', () => {

@@ -64,19 +64,72 @@ export interface RdsParameter {
 }
 
 /**
- * The postgres17 parameter group. rds.force_ssl refuses every unencrypted connection;
- * max_connections is static on RDS, so it waits for the next reboot.
+ * What the postgres17 family already sets and we rely on, so the group leaves them alone: the
+ * provider reads back only user-set parameters, and setting a family default gives a change
+ * on every preview. rds.force_ssl is 1 by default from the postgres15 family on ("By default,
+ * RDS for PostgreSQL uses and expects all clients to connect using SSL/TLS",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html);
+ * password_encryption is scram-sha-256, PostgreSQL's default since 14.
+ */
+export const RDS_FAMILY_DEFAULTS = { 'rds.force_ssl': '1', password_encryption: 'scram-sha-256' } as const;
+
+/**
+ * What RDS for PostgreSQL preloads when shared_preload_libraries is left alone. Setting the
+ * parameter replaces that list, so ours starts with it: pg_stat_statements is preloaded by
+ * default on RDS for PostgreSQL 11 and later (RDS User Guide, "Working with the
+ * pg_stat_statements extension"; also noted on pgsql-docs, 2026-03-18, "the provider has
+ * already included it in the default configuration, e.g. on Amazon RDS").
+ */
+export const RDS_DEFAULT_PRELOAD = ['pg_stat_statements'] as const;
+
+/**
+ * pg_tle (Trusted Language Extensions) runs SQL extensions RDS does not ship, pg_uuidv7 among
+ * them; it must be preloaded ("Setting up Trusted Language Extensions in your RDS for
+ * PostgreSQL DB instance", RDS User Guide).
+ */
+export const PRELOAD_LIBRARIES = [...RDS_DEFAULT_PRELOAD, 'pg_tle'] as const;
+
+/**
+ * The postgres17 parameter group: only values that differ from the family's. max_connections
+ * and shared_preload_libraries are static on RDS: they wait for the next reboot.
  */
 export function rdsParameters(i: { maxConnections: number; slowStatementMs: number }): RdsParameter[] {
   return [
-    { name: 'rds.force_ssl', value: '1', applyMethod: 'immediate' },
     { name: 'max_connections', value: String(i.maxConnections), applyMethod: 'pending-reboot' },
+    { name: 'shared_preload_libraries', value: PRELOAD_LIBRARIES.join(','), applyMethod: 'pending-reboot' },
     { name: 'log_min_duration_statement', value: String(i.slowStatementMs), applyMethod: 'immediate' },
     { name: 'log_connections', value: '1', applyMethod: 'immediate' },
     { name: 'log_disconnections', value: '1', applyMethod: 'immediate' },
     { name: 'log_lock_waits', value: '1', applyMethod: 'immediate' },
-    { name: 'password_encryption', value: 'scram-sha-256', applyMethod: 'immediate' },
   ];
+}
+
+export interface PendingSetting {
+  name: string;
+  /** What the server runs with now. */
+  live: string;
+  /** What the parameter group asks for. */
+  wanted: string;
+}
+
+const libraries = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+/**
+ * The static parameters the running server does not have yet: each needs a reboot. Compared
+ * as the server reports them (pg_settings); a preload list is satisfied when every library
+ * asked for is loaded (RDS may load more of its own). Settings the server did not report are
+ * not judged. Pure.
+ */
+export function pendingReboot(parameters: readonly RdsParameter[], live: Readonly<Record<string, string>>): PendingSetting[] {
+  const out: PendingSetting[] = [];
+  for (const p of parameters) {
+    if (p.applyMethod !== 'pending-reboot') continue;
+    const now = live[p.name];
+    if (now === undefined) continue;
+    const same = p.name === 'shared_preload_libraries' ? libraries(p.value).every((l) => libraries(now).includes(l)) : now.trim() === p.value.trim();
+    if (!same) out.push({ name: p.name, live: now, wanted: p.value });
+  }
+  return out;
 }
 
 function ipToInt(ip: string): number {

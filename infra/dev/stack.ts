@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
 import { secretUrl } from '../../core/db/url.ts';
@@ -6,6 +8,7 @@ import { devNames, stackPrefix, type TagContext } from '../naming.ts';
 import type { StackContext } from '../stack-context.ts';
 import { connectionBudget, dockerServerSettings, RESERVED_CONNECTIONS } from '../sizing.ts';
 import { DevBootstrap } from './bootstrap.ts';
+import { DevCron } from './cron.ts';
 import { DevDatabaseServer } from './database-server.ts';
 import { DevNetwork } from './network.ts';
 import { DevPortForward } from './port-forward.ts';
@@ -22,7 +25,8 @@ export interface RoleConnection {
 
 /**
  * The dev stack: an internal Docker network, PostgreSQL 17 + pg_uuidv7 on it, the one-shot
- * bootstrap, and (only when configured) the loopback forward.
+ * bootstrap, the cron container running the scheduled jobs, and (only when configured) the
+ * loopback forward.
  */
 export function devStack(cfg: DevConfig, ctx: StackContext) {
   const prefix = stackPrefix(ctx.project, ctx.stack);
@@ -51,6 +55,25 @@ export function devStack(cfg: DevConfig, ctx: StackContext) {
     setupKey: ctx.setupKey,
     passwordGeneration: cfg.passwordGeneration,
   });
+  let cron: DevCron | undefined;
+  if (cfg.cron) {
+    // The folder the host's `npm run cron -- status --target dev` reads; docker binds it, so it must exist.
+    const hostHistoryDir = path.dirname(ctx.ops.cron.historyFile);
+    mkdirSync(hostHistoryDir, { recursive: true, mode: 0o700 });
+    cron = new DevCron('cron', {
+      names,
+      tags,
+      networkName: network.name,
+      database: cfg.database,
+      server: { host: server.host, port: server.port, superuser: server.superuser, superuserPassword: server.superuserPassword, resource: server.container },
+      backupPassword: bootstrap.passwords.backup,
+      bootstrap: bootstrap.container,
+      ops: ctx.ops,
+      hostHistoryDir,
+      user: typeof process.getuid === 'function' && typeof process.getgid === 'function' ? { uid: process.getuid(), gid: process.getgid() } : undefined,
+      keepDataOnDestroy: cfg.keepDataOnDestroy,
+    });
+  }
   const forward =
     cfg.forward.enabled && network.forwardNetwork
       ? new DevPortForward('forward', {
@@ -99,5 +122,6 @@ export function devStack(cfg: DevConfig, ctx: StackContext) {
         )
       : undefined,
     bootstrap: { container: bootstrap.container.name, exitCode: bootstrap.exitCode },
+    cron: cron ? { container: cron.container.name, backupsVolume: cron.backupsVolume.name, historyVolume: cron.historyVolume.name } : undefined,
   };
 }

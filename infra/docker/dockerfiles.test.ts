@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../core/paths.ts';
 import { DEFAULT_POSTGRES_BASE_IMAGE } from '../config.ts';
 import { SETUP_ENV_FILE } from '../dev/bootstrap.ts';
+import { RUNNER_ENV_FILE } from '../dev/cron.ts';
+import { RUNNER_CONTEXT } from '../runner/image.ts';
 
 /**
  * No Docker engine runs here, so the Dockerfiles are checked as text against what the stack
@@ -74,9 +76,12 @@ describe('bootstrap Dockerfile', () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(9);
   });
 
-  it('bundles setup-db with the same script the tests run', () => {
+  it('bundles setup-db with the same script the tests run, natively on any host', () => {
     expect(build!.lines).toContain('RUN node_modules/.bin/tsx infra/build/bundle.ts setup-db /out');
-    expect(build!.lines).toContain('RUN npm ci --ignore-scripts --no-audit --no-fund');
+    // --force: npm refuses the x64-only embedded PostgreSQL package on arm64 otherwise (EBADPLATFORM).
+    expect(build!.lines).toContain('RUN npm ci --ignore-scripts --no-audit --no-fund --force');
+    // No fixed --platform: an arm64 machine builds without emulation.
+    expect(readFileSync(path.join(REPO_ROOT, 'infra/docker/bootstrap/Dockerfile'), 'utf8')).not.toMatch(/^FROM\s+--platform/m);
   });
 
   it('puts only the bundle and the migrations in the final image, run as an unprivileged user', () => {
@@ -91,16 +96,72 @@ describe('bootstrap Dockerfile', () => {
     expect(JSON.parse(entry.replace(/^ENTRYPOINT\s+/, ''))).toEqual(['node', `--env-file-if-exists=${SETUP_ENV_FILE}`, '/app/setup-db.mjs', '--migrations', '/app/migrations']);
   });
 
-  it('sends every file it copies, and nothing else, in the build context', () => {
+});
+
+const copySources = (file: string) =>
+  stages(file)
+    .stages.flatMap((x) => x.lines)
+    .filter((l) => l.startsWith('COPY') && !l.includes('--from='))
+    .flatMap((l) => l.split(/\s+/).slice(1, -1));
+
+describe('the repository-root build context (.dockerignore)', () => {
+  const bootstrap = copySources('infra/docker/bootstrap/Dockerfile');
+  const runner = copySources('infra/docker/runner/Dockerfile');
+
+  it('sends every file the bootstrap and runner images copy', () => {
     expect(dockerignore[0]).toBe('*');
-    const sources = s
-      .flatMap((x) => x.lines)
-      .filter((l) => l.startsWith('COPY') && !l.includes('--from='))
-      .flatMap((l) => l.split(/\s+/).slice(1, -1));
-    for (const src of sources) {
+    for (const src of [...bootstrap, ...runner]) {
       expect(existsSync(path.join(REPO_ROOT, src))).toBe(true);
       expect(dockerignore.some((rule) => rule === `!${src}` || rule === `!${src}/`)).toBe(true);
     }
+  });
+
+  it('sends nothing neither image copies', () => {
+    const allowed = dockerignore.filter((r) => r.startsWith('!')).map((r) => r.slice(1).replace(/\/$/, ''));
+    const copied = new Set([...bootstrap, ...runner]);
+    expect(allowed.filter((a) => !copied.has(a))).toEqual([]);
+  });
+
+  it("hashes every path the runner image copies into its tag (ECR tags are immutable)", () => {
+    for (const src of runner) expect(RUNNER_CONTEXT as readonly string[]).toContain(src);
+  });
+});
+
+describe('runner Dockerfile', () => {
+  const { args, stages: s } = stages('infra/docker/runner/Dockerfile');
+  const [build, final] = s;
+
+  it('pins a slim Node 22 base on Debian 13, whose own PostgreSQL 17 client it installs at an exact version', () => {
+    expect(args.NODE_IMAGE).toMatch(/^node:22\.\d+\.\d+-trixie-slim$/);
+    expect(s.map((x) => x.from)).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    expect(final!.lines).toContain('ARG PG_CLIENT_VERSION=17.12-0+deb13u1');
+    const install = final!.lines.find((l) => l.includes('apt-get install'))!;
+    expect(install).toContain('"postgresql-client-17=${PG_CLIENT_VERSION}"');
+    expect(install).toContain("pg_dump --version | grep -q ' 17\\.'");
+  });
+
+  it('builds natively and bundles with the same script the tests run', () => {
+    expect(readFileSync(path.join(REPO_ROOT, 'infra/docker/runner/Dockerfile'), 'utf8')).not.toMatch(/^FROM\s+--platform/m);
+    expect(build!.lines).toContain('RUN npm ci --ignore-scripts --no-audit --no-fund --force');
+    expect(build!.lines.join('\n')).toContain('node_modules/.bin/tsx infra/build/bundle.ts runner /out');
+  });
+
+  it('puts only the bundles, squawk, the RDS roots and the migrations in the final image, run as an unprivileged user', () => {
+    expect(final!.lines.filter((l) => l.startsWith('COPY'))).toEqual(['COPY --from=build /out/ ./', 'COPY migrations ./migrations']);
+    expect(final!.lines).toContain('USER node');
+    expect(final!.lines.join('\n')).not.toMatch(/build-essential|npm ci|git /);
+  });
+
+  it('trusts the bundled RDS roots for Node and libpq, and points the ops commands at the 17 client tools', () => {
+    const env = final!.lines.filter((l) => l.startsWith('ENV')).join(' ');
+    expect(env).toContain('NODE_EXTRA_CA_CERTS=/app/rds-ca.pem');
+    expect(env).toContain('PGSSLROOTCERT=/app/rds-ca.pem');
+    expect(env).toContain('PG_BIN=/usr/lib/postgresql/17/bin');
+  });
+
+  it('starts the entrypoint with the env file the dev stack uploads', () => {
+    const entry = final!.lines.find((l) => l.startsWith('ENTRYPOINT'))!;
+    expect(JSON.parse(entry.replace(/^ENTRYPOINT\s+/, ''))).toEqual(['node', `--env-file-if-exists=${RUNNER_ENV_FILE}`, '/app/runner/entrypoint.mjs']);
   });
 });
 

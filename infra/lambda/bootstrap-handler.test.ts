@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LOGIN_ROLES } from '../../core/config/names.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { generatePassword } from '../../core/secrets.ts';
@@ -46,7 +49,30 @@ function lambdaFor(database: string, overrides: { masterPassword?: string } = {}
   return { handler: createHandler({ env, migrationsDir: MIGRATIONS_DIR, readSecret, log: (l) => log.push(l) }), passwords, reads, log, env, readSecret };
 }
 
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-handler-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
 describe('prod bootstrap Lambda handler', () => {
+  it('reports the live values of the settings it is asked for, so the stack can tell a pending reboot', async () => {
+    const { handler } = lambdaFor(uniqueName('lambda'));
+    const result = await handler({ setupKey: 'k', settings: ['max_connections', 'shared_preload_libraries', 'no_such_setting', "x'; drop table y; --"] });
+    const [live] = await withSql(pgAdmin(), (sql) => sql`select current_setting('max_connections') as m, current_setting('shared_preload_libraries') as p`);
+    expect(result.settings).toEqual({ max_connections: live!.m, shared_preload_libraries: live!.p });
+  });
+
+  it('names the reboot when setup fails while pg_tle is not loaded yet', async () => {
+    const dir = path.join(tmp, 'broken');
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    writeFileSync(path.join(dir, '0005_needs_an_extension.sql'), 'create extension pg_no_such_extension;\n');
+    const { env, readSecret } = lambdaFor(uniqueName('lambda'));
+    const handler = createHandler({ env, migrationsDir: dir, readSecret, log: () => {} });
+    const error = (await handler({ setupKey: 'k', settings: ['shared_preload_libraries'] }).catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(/^database bootstrap failed: .*pg_no_such_extension.* \(the server has not loaded pg_tle yet: shared_preload_libraries is ".*"; reboot the instance, then run pulumi up again\)$/);
+    // Without the stack asking about preloads (an older stack), no guess is made.
+    const plain = (await handler({ setupKey: 'k' }).catch((e: Error) => e)) as Error;
+    expect(plain.message).not.toMatch(/reboot/);
+  });
+
   it('creates the roles, applies every migration, and is idempotent', async () => {
     const database = uniqueName('lambda');
     const { handler, passwords, reads } = lambdaFor(database);

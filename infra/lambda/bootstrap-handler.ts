@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOGIN_ROLES, type LoginRole } from '../../core/config/names.ts';
 import { resolveTarget } from '../../core/config/target.ts';
+import { withConnection } from '../../core/db/connect.ts';
 import { secretUrl, type ConnectionSettings } from '../../core/db/url.ts';
 import { errorLine, UserError } from '../../core/errors.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
@@ -15,6 +17,10 @@ import { LAMBDA_ENV, rolePasswordVar } from '../setup-env.ts';
  * Passwords never travel in its configuration: it reads the RDS-managed master secret and the
  * role secrets from Secrets Manager (through the VPC endpoint), then resolves its target with
  * core's own `resolveTarget`, so the variable names are the ones every ops command uses.
+ * TLS is verified in full against the RDS roots shipped in the package (`ssl.ca`), not against
+ * the runtime's bundle, which lacks the G1 roots. It also reports the live values of the
+ * settings the stack names (`max_connections`, `shared_preload_libraries`), so the stack can
+ * tell whether a parameter change still waits for a reboot.
  * Any failure is thrown, which Lambda reports as a FunctionError and `pulumi up` as a failed
  * deployment; the message is scrubbed of every secret the handler has seen.
  */
@@ -22,6 +28,8 @@ import { LAMBDA_ENV, rolePasswordVar } from '../setup-env.ts';
 export interface BootstrapEvent {
   /** The content key the deployment expects; echoed back so the stack can check it ran this version. */
   setupKey?: string;
+  /** Server settings whose live values the result reports (pg_settings names). */
+  settings?: string[];
 }
 
 export interface BootstrapResult {
@@ -33,6 +41,8 @@ export interface BootstrapResult {
   applied: Array<{ version: string; file: string }>;
   alreadyApplied: number;
   serverVersion: string;
+  /** Live values of the settings the event asked for, as pg_settings shows them. */
+  settings: Record<string, string>;
   summary: string;
 }
 
@@ -42,6 +52,8 @@ export interface HandlerDeps {
   env: Readonly<Record<string, string | undefined>>;
   migrationsDir: string;
   readSecret: SecretReader;
+  /** PEM roots for verify-full; undefined means Node's own bundle (tests against a local server). */
+  ca?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -108,14 +120,18 @@ export async function bootstrapEnv(deps: Pick<HandlerDeps, 'env' | 'readSecret'>
 export function createHandler(deps: HandlerDeps) {
   const log = deps.log ?? ((line: string) => console.log(line));
   return async function handler(event: BootstrapEvent | null | undefined): Promise<BootstrapResult> {
+    let settings: Record<string, string> = {};
     try {
       const env = await bootstrapEnv(deps);
       if (env.DB_TARGET !== 'prod') throw new UserError(`the bootstrap function expects DB_TARGET=prod, got "${String(env.DB_TARGET).slice(0, 10)}"`, 'redeploy the stack');
       // The state folder is never used by a remote target; /tmp is the one writable place in Lambda.
       const config = resolveTarget({}, env as NodeJS.ProcessEnv, '/tmp');
+      // The CA travels beside the URL (a URL cannot carry it); every connection setup opens is derived from this one.
+      const admin: ConnectionSettings = { ...config.admin!, ...(config.admin!.ssl === 'verify-full' && deps.ca ? { ca: deps.ca } : {}) };
       const migrations = readMigrations(deps.migrationsDir);
+      settings = await liveSettings(admin, event?.settings ?? []);
       const report = await setupDatabase({
-        admin: config.admin!,
+        admin,
         database: config.database,
         pool: config.pool,
         passwords: config.rolePasswords,
@@ -133,14 +149,30 @@ export function createHandler(deps: HandlerDeps) {
         applied: report.migrations.applied.map((a) => ({ version: String(a.version), file: a.file })),
         alreadyApplied: report.migrations.alreadyApplied,
         serverVersion: report.serverVersion,
+        settings,
         summary,
       };
     } catch (e) {
       const line = errorLine(e);
+      const preload = settings.shared_preload_libraries;
       // A plain Error with one scrubbed line: Lambda turns it into the FunctionError the deploy reports.
-      throw new Error(scrub(`database bootstrap failed: ${line}`));
+      // A library the parameter group adds is loaded only after a reboot; say so next to the error it causes.
+      const hint = preload !== undefined && !/\bpg_tle\b/.test(preload) && event?.settings?.includes('shared_preload_libraries') ? ` (the server has not loaded pg_tle yet: shared_preload_libraries is "${preload.slice(0, 80)}"; reboot the instance, then run pulumi up again)` : '';
+      throw new Error(scrub(`database bootstrap failed: ${line}${hint}`));
     }
   };
+}
+
+const SETTING_NAME = /^[a-z_][a-z0-9_.]{0,62}$/;
+
+/** The live values of `names` (unknown names are left out). */
+export async function liveSettings(admin: ConnectionSettings, names: readonly string[]): Promise<Record<string, string>> {
+  const wanted = names.filter((n) => SETTING_NAME.test(n));
+  if (wanted.length === 0) return {};
+  return withConnection(admin, { applicationName: 'pgsteward bootstrap' }, async (sql) => {
+    const rows = await sql<{ name: string; setting: string }[]>`select name, setting from pg_settings where name = any(${wanted}::text[])`;
+    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  });
 }
 
 /** Reads a secret's string value through the Secrets Manager VPC endpoint. */
@@ -155,8 +187,29 @@ export function secretsManagerReader(): SecretReader {
   };
 }
 
-export const handler = createHandler({
-  env: process.env,
-  migrationsDir: path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations'),
-  readSecret: secretsManagerReader(),
-});
+/**
+ * The deployed package: `lambda/index.mjs` (this bundle) one level below the package root, so
+ * core's REPO_ROOT resolves to the root and finds `migrations/` and `extensions/` there like
+ * in the repository; the RDS roots are the root's `rds-ca.pem` (LAMBDA_ENV.caFile).
+ */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The CA file the configuration names, relative to the package root; refused when named but absent. */
+export function readCaFile(env: HandlerDeps['env'], root: string = PACKAGE_ROOT): string | undefined {
+  const name = env[LAMBDA_ENV.caFile];
+  if (!name) return undefined;
+  const file = path.resolve(root, name);
+  if (!existsSync(file)) throw new UserError(`the bootstrap package has no ${name}`, 'redeploy the stack; its package is incomplete');
+  return readFileSync(file, 'utf8');
+}
+
+const defaultReader = secretsManagerReader();
+let cachedCa: string | undefined;
+export const handler = (event: BootstrapEvent | null | undefined): Promise<BootstrapResult> => {
+  try {
+    cachedCa ??= readCaFile(process.env);
+  } catch (e) {
+    return Promise.reject(new Error(`database bootstrap failed: ${errorLine(e)}`));
+  }
+  return createHandler({ env: process.env, migrationsDir: path.join(PACKAGE_ROOT, 'migrations'), readSecret: defaultReader, ca: cachedCa })(event);
+};

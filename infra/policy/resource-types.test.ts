@@ -17,6 +17,18 @@ describe('policy resource types', () => {
       routeTable: tokenOf(aws.ec2.RouteTable),
       dockerContainer: tokenOf(docker.Container),
       dockerNetwork: tokenOf(docker.Network),
+      s3Bucket: tokenOf(aws.s3.Bucket),
+      s3PublicAccessBlock: tokenOf(aws.s3.BucketPublicAccessBlock),
+      s3Encryption: tokenOf(aws.s3.BucketServerSideEncryptionConfiguration),
+      s3OwnershipControls: tokenOf(aws.s3.BucketOwnershipControls),
+      s3BucketPolicy: tokenOf(aws.s3.BucketPolicy),
+      s3BucketAcl: tokenOf(aws.s3.BucketAcl),
+      iamRole: tokenOf(aws.iam.Role),
+      iamRolePolicy: tokenOf(aws.iam.RolePolicy),
+      iamPolicy: tokenOf(aws.iam.Policy),
+      iamRolePolicyAttachment: tokenOf(aws.iam.RolePolicyAttachment),
+      schedule: tokenOf(aws.scheduler.Schedule),
+      metricAlarm: tokenOf(aws.cloudwatch.MetricAlarm),
     });
   });
 
@@ -28,6 +40,6 @@ describe('policy resource types', () => {
   it('give every policy a unique name and a mandatory enforcement level', () => {
     expect(new Set(POLICIES.map((p) => p.name)).size).toBe(POLICIES.length);
     expect(POLICIES.map((p) => p.enforcementLevel)).toEqual(POLICIES.map(() => 'mandatory'));
-    expect(POLICIES).toHaveLength(6);
+    expect(POLICIES).toHaveLength(10);
   });
 });

@@ -1,17 +1,23 @@
-import path from 'node:path';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
 import type { PoolBudget } from '../../core/config/target.ts';
-import type { LambdaPackage } from '../build/bundle.ts';
+import { LAMBDA_LAYOUT, type LambdaPackage } from '../build/bundle.ts';
 import { judgeLambdaResult } from '../bootstrap-result.ts';
 import { stackTags, type ProdNames, type TagContext } from '../naming.ts';
 import { LAMBDA_ENV, setupSettingsEnv } from '../setup-env.ts';
+import { pendingReboot, type PendingSetting, type RdsParameter } from '../sizing.ts';
 
-/** The Lambda runtime's bundle of Amazon root CAs, which include the RDS certificate authorities. */
-export const AMAZON_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+
+export interface RebootStatus {
+  /** True when the server runs with a static parameter the group has changed since. */
+  required: boolean;
+  settings: PendingSetting[];
+  /** What to run (in a maintenance window) to apply them. */
+  command: string;
+}
 
 export interface ProdBootstrapArgs {
   names: ProdNames;
@@ -20,9 +26,10 @@ export interface ProdBootstrapArgs {
   pool: PoolBudget;
   setupKey: string;
   passwordGeneration: number;
-  /** The bundled handler and the migrations, as built by build/bundle.ts. */
+  /** The bundled handler, the RDS roots, the migrations and extension SQL, as built by build/bundle.ts. */
   package: LambdaPackage;
-  migrationsDir: string;
+  /** The parameter group's values: the static ones are checked against the live server. */
+  parameters: RdsParameter[];
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** The function runs with the application security group: it reaches the database the way the app does. */
   securityGroupId: pulumi.Input<string>;
@@ -32,6 +39,8 @@ export interface ProdBootstrapArgs {
     masterSecretArn: pulumi.Input<string>;
     resources: pulumi.Resource[];
   };
+  /** The primary's identifier, for the reboot command. */
+  dbIdentifier: pulumi.Input<string>;
   /** The Secrets Manager endpoint: without it the function has no way to its secrets. */
   dependsOn: pulumi.Resource[];
   timeoutSeconds: number;
@@ -53,6 +62,8 @@ export class ProdBootstrap extends pulumi.ComponentResource {
   readonly invocation: aws.lambda.Invocation;
   /** The checked result summary: resolves when setup succeeded, or fails the deployment. */
   readonly result: pulumi.Output<string>;
+  /** Whether the primary still waits for a reboot to take a static parameter, as measured by the last bootstrap run. */
+  readonly rebootRequired: pulumi.Output<RebootStatus>;
 
   constructor(name: string, args: ProdBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pgsteward:prod:DatabaseBootstrap', name, {}, opts);
@@ -129,9 +140,9 @@ export class ProdBootstrap extends pulumi.ComponentResource {
 
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { name: args.names.lambdaLogGroup, retentionInDays: args.logRetentionDays, tags }, parent);
 
-    const files: Record<string, pulumi.asset.Asset> = { 'index.mjs': new pulumi.asset.StringAsset(args.package.code) };
-    // FileAsset keeps each migration's exact bytes: sqlx checksums are over bytes, not text.
-    for (const m of args.package.migrations) files[`migrations/${m.name}`] = new pulumi.asset.FileAsset(path.join(args.migrationsDir, m.name));
+    // FileAsset keeps each repository file's exact bytes: sqlx checksums are over bytes, not text.
+    const files: Record<string, pulumi.asset.Asset> = {};
+    for (const f of args.package.files) files[f.path] = f.source ? new pulumi.asset.FileAsset(f.source) : new pulumi.asset.StringAsset(f.bytes.toString('utf8'));
 
     this.function = new aws.lambda.Function(
       `${name}-function`,
@@ -141,7 +152,7 @@ export class ProdBootstrap extends pulumi.ComponentResource {
         role: role.arn,
         runtime: LAMBDA_RUNTIME,
         architectures: ['arm64'],
-        handler: 'index.handler',
+        handler: LAMBDA_LAYOUT.handler,
         code: new pulumi.asset.AssetArchive(files),
         memorySize: 256,
         timeout: args.timeoutSeconds,
@@ -154,9 +165,10 @@ export class ProdBootstrap extends pulumi.ComponentResource {
             [LAMBDA_ENV.host]: args.db.address,
             [LAMBDA_ENV.port]: pulumi.output(args.db.port).apply(String),
             [LAMBDA_ENV.sslmode]: 'verify-full',
+            // verify-full against the RDS roots in the package, passed as ssl.ca (see rds-ca.ts for why not the runtime's).
+            [LAMBDA_ENV.caFile]: LAMBDA_LAYOUT.ca,
             [LAMBDA_ENV.masterSecretArn]: args.db.masterSecretArn,
             [LAMBDA_ENV.roleSecretArns]: pulumi.jsonStringify(Object.fromEntries(LOGIN_ROLES.map((r) => [r, secrets[r].arn]))),
-            NODE_EXTRA_CA_CERTS: AMAZON_CA_BUNDLE,
           },
         },
         loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
@@ -165,27 +177,36 @@ export class ProdBootstrap extends pulumi.ComponentResource {
       { ...parent, dependsOn: [logGroup, vpcAccess, secretAccess] },
     );
 
+    const staticParameters = args.parameters.filter((p) => p.applyMethod === 'pending-reboot');
     this.invocation = new aws.lambda.Invocation(
       `${name}-run`,
       {
         functionName: this.function.name,
-        input: JSON.stringify({ setupKey: args.setupKey }),
+        input: JSON.stringify({ setupKey: args.setupKey, settings: staticParameters.map((p) => p.name) }),
         triggers: {
           setupKey: args.setupKey,
           package: args.package.sha256,
           // A rotated role password must reach the database: a new secret version re-runs setup.
           rolePasswords: pulumi.all(versions.map((v) => v.versionId)).apply((ids) => ids.join(',')),
           endpoint: pulumi.interpolate`${args.db.address}:${args.db.port}`,
+          // A changed static parameter re-runs it, so rebootRequired is measured after every such change.
+          staticParameters: staticParameters.map((p) => `${p.name}=${p.value}`).join(';'),
         },
       },
-      { ...parent, dependsOn: [this.function, ...versions, ...args.db.resources, ...args.dependsOn], customTimeouts: { create: '20m', update: '20m' } },
+      // No customTimeouts: the provider ignores them for an Invocation; the function's own timeout is the limit.
+      { ...parent, dependsOn: [this.function, ...versions, ...args.db.resources, ...args.dependsOn] },
     );
 
     const invocation = this.invocation;
-    this.result = invocation.result.apply((result) => {
-      const verdict = judgeLambdaResult(result, args.setupKey);
-      if (!verdict.ok) throw new pulumi.ResourceError(verdict.message, invocation, true);
-      return verdict.summary;
+    const verdict = invocation.result.apply((result) => {
+      const v = judgeLambdaResult(result, args.setupKey);
+      if (!v.ok) throw new pulumi.ResourceError(v.message, invocation, true);
+      return v;
+    });
+    this.result = verdict.apply((v) => v.summary);
+    this.rebootRequired = pulumi.all([verdict, args.dbIdentifier]).apply(([v, id]) => {
+      const settings = pendingReboot(args.parameters, v.settings ?? {});
+      return { required: settings.length > 0, settings, command: `aws rds reboot-db-instance --db-instance-identifier ${id}` };
     });
     // The checked result is exported by the stack (see dev/bootstrap.ts for why not here).
     this.registerOutputs({ function: this.function.name });

@@ -1,7 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
 import type { ProdConfig } from '../config.ts';
-import { stackTags, type ProdNames, type TagContext } from '../naming.ts';
+import { stackTags, TAG, type ProdNames, type TagContext } from '../naming.ts';
 import type { RdsParameter } from '../sizing.ts';
 
 export const ENGINE_VERSION = '17';
@@ -24,6 +25,12 @@ export interface ProdDatabaseServerArgs {
     | 'performanceInsightsRetentionDays'
     | 'masterUsername'
     | 'logRetentionDays'
+    | 'caCertIdentifier'
+    | 'masterPasswordSource'
+    | 'applyImmediately'
+    | 'decommission'
+    | 'passwordGeneration'
+    | 'secretRecoveryDays'
   >;
   parameters: RdsParameter[];
   subnetGroupName: pulumi.Input<string>;
@@ -32,10 +39,12 @@ export interface ProdDatabaseServerArgs {
 
 /**
  * RDS for PostgreSQL 17 in the private subnets: encrypted storage, never publicly
- * accessible, TLS forced by its own parameter group, automated backups, Performance
- * Insights, deletion protection with a final snapshot, and the master password generated
- * and kept by RDS in Secrets Manager (it never passes through Pulumi). Multi-AZ and read
- * replicas are configuration.
+ * accessible, its own parameter group (TLS forced by the family default, pg_tle preloaded),
+ * automated backups, Performance Insights, deletion protection with a final snapshot, and the
+ * master password generated and kept by RDS in Secrets Manager, so it never passes through
+ * Pulumi. Multi-AZ is configuration; read replicas need the stack to hold the master
+ * password instead (`masterPasswordSource: stack`), because RDS cannot create a replica of a
+ * source whose password it manages.
  */
 export class ProdDatabaseServer extends pulumi.ComponentResource {
   readonly parameterGroup: aws.rds.ParameterGroup;
@@ -43,41 +52,78 @@ export class ProdDatabaseServer extends pulumi.ComponentResource {
   readonly replicas: aws.rds.Instance[];
   readonly address: pulumi.Output<string>;
   readonly port: pulumi.Output<number>;
-  /** The RDS-managed master secret ({"username","password"}) the bootstrap reads. */
+  /** The master secret ({"username","password"}) the bootstrap reads: RDS's own, or the stack's. */
   readonly masterSecretArn: pulumi.Output<string>;
+  /** The final snapshot's name: unique per instance lifetime, so a re-created stack can be destroyed again. */
+  readonly finalSnapshotIdentifier: pulumi.Output<string>;
 
   constructor(name: string, args: ProdDatabaseServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pgsteward:prod:DatabaseServer', name, {}, opts);
     const parent = { parent: this };
     const cfg = args.config;
-    const tags = stackTags(args.tags, 'database');
+    const tags = stackTags(args.tags, 'database', cfg.decommission ? { [TAG.decommission]: 'true' } : {});
+    const protect = cfg.deletionProtection && !cfg.decommission;
 
     this.parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
-      { name: args.names.parameterGroup, family: PARAMETER_FAMILY, description: 'pgsteward: TLS forced, slow-statement and connection logging, max_connections from the pool budget', parameters: args.parameters, tags },
+      {
+        name: args.names.parameterGroup,
+        family: PARAMETER_FAMILY,
+        description: 'pgsteward: pg_tle preloaded, slow-statement and connection logging, max_connections from the pool budget',
+        parameters: args.parameters,
+        tags,
+      },
       parent,
     );
+
+    // Only when replicas are wanted: RDS rejects CreateDBInstanceReadReplica for a source whose
+    // master password Secrets Manager manages ("Limitations for Secrets Manager integration
+    // with Amazon RDS", RDS User Guide). The password then lives in this stack's encrypted
+    // state and in a secret of the same shape RDS uses; passwordGeneration rotates it.
+    let stackSecret: aws.secretsmanager.Secret | undefined;
+    let stackPassword: pulumi.Output<string> | undefined;
+    if (cfg.masterPasswordSource === 'stack') {
+      const pw = new random.RandomPassword(`${name}-master-password`, { length: 32, special: false, keepers: { generation: String(cfg.passwordGeneration) } }, parent);
+      stackPassword = pulumi.secret(pw.result);
+      stackSecret = new aws.secretsmanager.Secret(
+        `${name}-master-secret`,
+        { namePrefix: args.names.masterSecretPrefix, description: `RDS master user ${cfg.masterUsername} (held by the stack because of read replicas)`, recoveryWindowInDays: cfg.secretRecoveryDays, tags },
+        parent,
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-master-secret-value`,
+        { secretId: stackSecret.id, secretString: pulumi.secret(pulumi.jsonStringify({ username: cfg.masterUsername, password: stackPassword })) },
+        parent,
+      );
+    }
+
+    // A new name per instance lifetime: RDS refuses a final snapshot whose name exists, so a
+    // fixed name would block destroying a stack created again after an earlier destroy.
+    const snapshotSuffix = new random.RandomId(`${name}-final-snapshot-id`, { byteLength: 4, keepers: { identifier: args.names.dbInstance } }, parent);
+    this.finalSnapshotIdentifier = pulumi.interpolate`${args.names.finalSnapshot}-${snapshotSuffix.hex}`;
 
     // Created ahead of the instance so its logs get a retention instead of "never expire".
     const logGroups = [args.names.dbInstance, ...Array.from({ length: cfg.readReplicas }, (_, i) => args.names.replica(i))].map(
       (id) => new aws.cloudwatch.LogGroup(`${name}-${id}-logs`, { name: args.names.rdsLogGroup(id), retentionInDays: cfg.logRetentionDays, tags }, parent),
     );
 
+    // What primary and replicas share. Engine, version and storage encryption are the
+    // primary's alone: a replica inherits them from its source.
     const common = {
-      engine: 'postgres',
-      engineVersion: ENGINE_VERSION,
       allowMajorVersionUpgrade: false,
       autoMinorVersionUpgrade: true,
       parameterGroupName: this.parameterGroup.name,
       vpcSecurityGroupIds: [args.securityGroupId],
       publiclyAccessible: false,
-      storageEncrypted: true,
       storageType: 'gp3',
-      caCertIdentifier: 'rds-ca-rsa2048-g1',
+      caCertIdentifier: cfg.caCertIdentifier,
       performanceInsightsEnabled: cfg.performanceInsights,
       performanceInsightsRetentionPeriod: cfg.performanceInsights ? cfg.performanceInsightsRetentionDays : undefined,
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
       deletionProtection: cfg.deletionProtection,
+      // Off by default: class, storage and CA changes wait for the maintenance window. Static
+      // parameters (max_connections, shared_preload_libraries) wait for a reboot either way.
+      applyImmediately: cfg.applyImmediately,
       copyTagsToSnapshot: true,
       tags,
     } satisfies Partial<aws.rds.InstanceArgs>;
@@ -86,6 +132,9 @@ export class ProdDatabaseServer extends pulumi.ComponentResource {
       `${name}-primary`,
       {
         ...common,
+        engine: 'postgres',
+        engineVersion: ENGINE_VERSION,
+        storageEncrypted: true,
         identifier: args.names.dbInstance,
         instanceClass: cfg.instanceClass,
         allocatedStorage: cfg.allocatedStorageGb,
@@ -93,14 +142,14 @@ export class ProdDatabaseServer extends pulumi.ComponentResource {
         dbSubnetGroupName: args.subnetGroupName,
         multiAz: cfg.multiAz,
         username: cfg.masterUsername,
-        manageMasterUserPassword: true,
+        ...(stackPassword ? { password: stackPassword } : { manageMasterUserPassword: true }),
         backupRetentionPeriod: cfg.backupRetentionDays,
         deleteAutomatedBackups: false,
         skipFinalSnapshot: false,
-        finalSnapshotIdentifier: args.names.finalSnapshot,
+        finalSnapshotIdentifier: this.finalSnapshotIdentifier,
       },
       // Pulumi-level protection follows the AWS-level flag: turning one off turns off both.
-      { ...parent, dependsOn: logGroups, protect: cfg.deletionProtection },
+      { ...parent, dependsOn: logGroups, protect },
     );
 
     this.replicas = Array.from(
@@ -112,21 +161,27 @@ export class ProdDatabaseServer extends pulumi.ComponentResource {
             ...common,
             identifier: args.names.replica(i),
             instanceClass: cfg.replicaInstanceClass,
-            // Same-region replicas inherit the subnet group, storage and master user from the source.
+            // Same-region replicas inherit the subnet group, engine, storage encryption and master user from the source.
             replicateSourceDb: this.instance.identifier,
             skipFinalSnapshot: true,
           },
-          { ...parent, dependsOn: logGroups, protect: cfg.deletionProtection },
+          // CreateDBInstanceReadReplica ignores DeletionProtection (hashicorp/terraform-provider-aws#6011,
+          // the provider's acceptance test TestAccRDSInstance_ReplicateSourceDB_deletionProtection is
+          // skipped for it): the replica is created unprotected and the next `pulumi up` sets the
+          // flag with a ModifyDBInstance. Pulumi's protect guards it from the first deploy on.
+          { ...parent, dependsOn: logGroups, protect },
         ),
     );
 
     this.address = this.instance.address;
     this.port = this.instance.port;
-    this.masterSecretArn = this.instance.masterUserSecrets.apply((secrets) => {
-      const arn = secrets?.[0]?.secretArn;
-      if (!arn) throw new pulumi.ResourceError('RDS reported no managed master user secret', this.instance, true);
-      return arn;
-    });
+    this.masterSecretArn = stackSecret
+      ? stackSecret.arn
+      : this.instance.masterUserSecrets.apply((secrets) => {
+          const arn = secrets?.[0]?.secretArn;
+          if (!arn) throw new pulumi.ResourceError('RDS reported no managed master user secret', this.instance, true);
+          return arn;
+        });
     this.registerOutputs({ address: this.address, port: this.port, masterSecretArn: this.masterSecretArn });
   }
 }

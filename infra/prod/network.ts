@@ -13,7 +13,18 @@ export interface ProdNetworkArgs {
   azCount: number;
   /** Interface endpoints (service suffixes) the private subnets need, e.g. `secretsmanager`. */
   endpointServices: string[];
+  /**
+   * The S3 gateway endpoint's policy buckets: read-write on the backup bucket, and read on
+   * ECR's layer bucket (image layers are served from S3). Undefined = no S3 endpoint.
+   */
+  s3?: { backupBucketArn: pulumi.Input<string> };
 }
+
+/** ECR serves image layers from this bucket; the S3 endpoint policy must let pulls through (ECR User Guide, "Amazon ECR interface VPC endpoints"). */
+export const ecrLayerBucket = (region: string) => `prod-${region}-starport-layer-bucket`;
+
+/** What the backup jobs do in their bucket, and nothing else, through the endpoint. */
+export const BACKUP_BUCKET_ENDPOINT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] as const;
 
 /**
  * A VPC whose subnets are private in every sense: no internet gateway, no NAT, a route
@@ -30,6 +41,7 @@ export class ProdNetwork extends pulumi.ComponentResource {
   readonly appSecurityGroup: aws.ec2.SecurityGroup;
   readonly endpointSecurityGroup: aws.ec2.SecurityGroup;
   readonly endpoints: aws.ec2.VpcEndpoint[];
+  readonly s3Endpoint: aws.ec2.VpcEndpoint | undefined;
   readonly subnetIds: pulumi.Output<string[]>;
 
   constructor(name: string, args: ProdNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -47,7 +59,9 @@ export class ProdNetwork extends pulumi.ComponentResource {
     // The default security group admits everything from itself; take it over with no rules at all.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: this.vpc.id, tags: tags('network', { Name: `${name}-default-closed` }) }, parent);
 
-    const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, parent);
+    // Regular zones only: Local and Wavelength Zones are opt-in, sort before the regular
+    // zones in the list (`us-west-2-lax-1a` < `us-west-2a`) and lack RDS Multi-AZ and most endpoints.
+    const zones = aws.getAvailabilityZonesOutput({ state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] }, parent);
     const cidrs = privateSubnetCidrs(args.vpcCidr, args.azCount);
     this.subnets = cidrs.map(
       (cidrBlock, i) =>
@@ -71,6 +85,9 @@ export class ProdNetwork extends pulumi.ComponentResource {
 
     // An explicit, empty route list: the table keeps only the implicit local route, and any
     // route added outside Pulumi (an internet gateway, a NAT) is removed on the next update.
+    // The S3 gateway endpoint's prefix-list route is the endpoint's own: the provider skips
+    // `vpce-` routes when it reads a table (as Terraform's has since hashicorp/terraform#10303),
+    // so the empty list does not fight it.
     this.routeTable = new aws.ec2.RouteTable(
       `${name}-private-rt`,
       { vpcId: this.vpc.id, routes: [], tags: tags('network', { Name: `${name}-private`, [TAG.tier]: 'private' }) },
@@ -158,6 +175,51 @@ export class ProdNetwork extends pulumi.ComponentResource {
     );
 
     const region = aws.getRegionOutput({}, parent);
+
+    this.s3Endpoint = args.s3
+      ? new aws.ec2.VpcEndpoint(
+          `${name}-s3-endpoint`,
+          {
+            vpcId: this.vpc.id,
+            serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
+            vpcEndpointType: 'Gateway',
+            routeTableIds: [this.routeTable.id],
+            policy: pulumi.jsonStringify({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'BackupBucket',
+                  Effect: 'Allow',
+                  Principal: '*',
+                  Action: [...BACKUP_BUCKET_ENDPOINT_ACTIONS],
+                  Resource: [args.s3.backupBucketArn, pulumi.interpolate`${args.s3.backupBucketArn}/*`],
+                },
+                { Sid: 'EcrImageLayers', Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`arn:aws:s3:::${region.region.apply(ecrLayerBucket)}/*`] },
+              ],
+            }),
+            tags: tags('network', { Name: `${name}-s3` }),
+          },
+          parent,
+        )
+      : undefined;
+    if (this.s3Endpoint) {
+      // A gateway endpoint is reached at S3's public addresses through the route table: the
+      // clients need HTTPS to S3's prefix list, and only to it.
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-app-to-s3`,
+        {
+          securityGroupId: this.appSecurityGroup.id,
+          prefixListId: this.s3Endpoint.prefixListId,
+          ipProtocol: 'tcp',
+          fromPort: HTTPS,
+          toPort: HTTPS,
+          description: 'S3 through the gateway endpoint',
+          tags: tags('network'),
+        },
+        parent,
+      );
+    }
+
     this.endpoints = args.endpointServices.map(
       (service) =>
         new aws.ec2.VpcEndpoint(
@@ -175,6 +237,7 @@ export class ProdNetwork extends pulumi.ComponentResource {
         ),
     );
 
+    if (this.s3Endpoint) this.endpoints.push(this.s3Endpoint);
     this.registerOutputs({ vpcId: this.vpc.id, subnetIds: this.subnetIds });
   }
 }

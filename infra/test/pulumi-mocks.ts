@@ -1,6 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import * as settings from '@pulumi/pulumi/runtime/settings.js';
+import { parseOpsConfig, type OpsConfig } from '../../core/config/ops-config.ts';
 
 // Internal to the SDK (so absent from its typings): resolves once every resource
 // registration the program started has been answered.
@@ -13,6 +16,18 @@ const waitForRPCs = (settings as unknown as { waitForRPCs(): Promise<void> }).wa
  * the exit code of a container, an RDS address), so the program's outputs resolve.
  */
 
+export interface ResourceOptionsSeen {
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  /** Custom timeouts as sent to the engine; undefined when none were given. */
+  customTimeouts: { create: string; update: string; delete: string } | undefined;
+  /** URNs this resource depends on (dependsOn and the outputs its inputs use). */
+  dependencies: string[];
+  /** Input name → URNs of the resources whose outputs that input uses. */
+  propertyDependencies: Record<string, string[]>;
+}
+
 export interface Recorded {
   type: string;
   name: string;
@@ -20,6 +35,14 @@ export interface Recorded {
   inputs: Record<string, any>;
   /** Inputs as the engine would receive them: secret values wrapped in Pulumi's secret signature. */
   raw: Record<string, any>;
+  /** The resource options the program gave, as the engine receives them. */
+  opts: ResourceOptionsSeen;
+  urn: string;
+}
+
+export interface RecordedCall {
+  token: string;
+  inputs: Record<string, any>;
 }
 
 /** Pulumi's wire signature for a secret value. */
@@ -38,12 +61,28 @@ export function unsecret(v: unknown): any {
   return v;
 }
 
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(fn: (v: { getUrnsList(): string[] }, k: string) => void): void };
+}
+
+const NO_OPTS: ResourceOptionsSeen = { protect: false, retainOnDelete: false, deleteBeforeReplace: false, customTimeouts: undefined, dependencies: [], propertyDependencies: {} };
+
 export interface MockBehaviour {
   /** Exit code the mocked Docker provider reports for attached one-shot containers. */
   containerExitCode?: number;
   containerLogs?: string;
   /** What the mocked Lambda invocation returns; default: the handler's success document for the key it was sent. */
-  invocationResult?: (input: { setupKey?: string }) => string;
+  invocationResult?: (input: { setupKey?: string; settings?: string[] }) => string;
+  /** Live server settings the default invocation result reports (what pg_settings would show). */
+  liveSettings?: Record<string, string>;
 }
 
 /**
@@ -69,6 +108,8 @@ export async function captureUnhandled(fn: () => Promise<void>, settleMs = 200):
 
 export interface StackRun {
   resources: Recorded[];
+  /** Data source calls (getAvailabilityZones …) with their arguments. */
+  calls: RecordedCall[];
   /** URNs of everything registered, components included; a URN's type chain shows its parents. */
   urns: string[];
   outputs: Record<string, unknown>;
@@ -77,6 +118,9 @@ export interface StackRun {
 }
 
 const short = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
+
+/** A fresh value per creation, as a provider gives: two runs of the same program differ. */
+const fresh = (bytes: number) => randomBytes(bytes).toString('hex');
 
 function mockState(args: pulumi.runtime.MockResourceArgs, behaviour: MockBehaviour): Record<string, any> {
   const i = args.inputs as Record<string, any>;
@@ -111,21 +155,65 @@ function mockState(args: pulumi.runtime.MockResourceArgs, behaviour: MockBehavio
     case 'aws:lambda/function:Function':
       return { ...i, arn: arn('lambda', 'function') };
     case 'aws:lambda/invocation:Invocation': {
-      const input = JSON.parse(i.input ?? '{}') as { setupKey?: string };
-      const result = behaviour.invocationResult ? behaviour.invocationResult(input) : JSON.stringify({ ok: true, setupKey: input.setupKey ?? null, summary: 'applied 4, 0 already applied' });
+      const input = JSON.parse(i.input ?? '{}') as { setupKey?: string; settings?: string[] };
+      // The handler reports the settings it was asked for, and only those.
+      const live = Object.fromEntries((input.settings ?? []).filter((n) => behaviour.liveSettings?.[n] !== undefined).map((n) => [n, behaviour.liveSettings![n]!]));
+      const result = behaviour.invocationResult ? behaviour.invocationResult(input) : JSON.stringify({ ok: true, setupKey: input.setupKey ?? null, summary: 'applied 4, 0 already applied', settings: live });
       return { ...i, result };
     }
     case 'aws:iam/role:Role':
       return { ...i, name: i.name ?? `${args.name}-role`, arn: `arn:aws:iam::123456789012:role/${args.name}` };
+    case 'random:index/randomId:RandomId': {
+      const hex = fresh(i.byteLength ?? 4);
+      return { ...i, hex, b64Std: Buffer.from(hex, 'hex').toString('base64'), dec: BigInt(`0x${hex}`).toString() };
+    }
+    case 'aws:s3/bucket:Bucket': {
+      const bucket = i.bucket ?? `${i.bucketPrefix ?? ''}${fresh(13)}`;
+      return { ...i, bucket, arn: `arn:aws:s3:::${bucket}`, region: 'eu-west-1' };
+    }
+    case 'aws:kms/key:Key': {
+      const keyId = `0000${fresh(4)}-0000-4000-8000-${fresh(6)}`;
+      return { ...i, keyId, arn: `arn:aws:kms:eu-west-1:123456789012:key/${keyId}` };
+    }
+    case 'aws:ecr/repository:Repository':
+      return { ...i, arn: `arn:aws:ecr:eu-west-1:123456789012:repository/${i.name}`, registryId: '123456789012', repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${i.name}` };
+    case 'aws:ecs/cluster:Cluster':
+      return { ...i, arn: `arn:aws:ecs:eu-west-1:123456789012:cluster/${i.name}` };
+    case 'aws:ecs/taskDefinition:TaskDefinition': {
+      const family = `arn:aws:ecs:eu-west-1:123456789012:task-definition/${i.family}`;
+      return { ...i, arn: `${family}:1`, arnWithoutRevision: family, revision: 1 };
+    }
+    case 'aws:ec2/vpcEndpoint:VpcEndpoint':
+      return { ...i, arn: arn('ec2', 'vpc-endpoint'), prefixListId: i.vpcEndpointType === 'Gateway' ? 'pl-6da54004' : undefined };
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      return { ...i, arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${i.name}` };
+    case 'aws:cloudwatch/eventRule:EventRule':
+      return { ...i, arn: `arn:aws:events:eu-west-1:123456789012:rule/${i.name}` };
     default:
       return { ...i, name: i.name ?? args.name, arn: arn('mock', args.type.split(':').pop() ?? 'resource') };
   }
 }
 
+/**
+ * The region's zones as EC2 lists them: a Local Zone the account has opted into sorts before
+ * the regular zones (`-` before letters), as `us-west-2-lax-1a` does before `us-west-2a`.
+ */
+const ZONES = [
+  { name: 'eu-west-1-dub-1a', zoneId: 'euw1-dub1-az1', optInStatus: 'opted-in' },
+  { name: 'eu-west-1a', zoneId: 'euw1-az1', optInStatus: 'opt-in-not-required' },
+  { name: 'eu-west-1b', zoneId: 'euw1-az2', optInStatus: 'opt-in-not-required' },
+  { name: 'eu-west-1c', zoneId: 'euw1-az3', optInStatus: 'opt-in-not-required' },
+];
+
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, any> {
   switch (args.token) {
-    case 'aws:index/getAvailabilityZones:getAvailabilityZones':
-      return { names: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], zoneIds: ['euw1-az1', 'euw1-az2', 'euw1-az3'] };
+    case 'aws:index/getAvailabilityZones:getAvailabilityZones': {
+      const filters = (args.inputs.filters ?? []) as Array<{ name: string; values: string[] }>;
+      const zones = ZONES.filter((z) => filters.every((f) => f.name !== 'opt-in-status' || f.values.includes(z.optInStatus)));
+      return { names: zones.map((z) => z.name), zoneIds: zones.map((z) => z.zoneId) };
+    }
+    case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
+      return { userName: 'AWS', password: 'mock-ecr-token', proxyEndpoint: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com', authorizationToken: 'QVdTOm1vY2s=' };
     case 'aws:index/getRegion:getRegion':
       return { region: 'eu-west-1', name: 'eu-west-1', id: 'eu-west-1' };
     case 'aws:ssm/getParameter:getParameter':
@@ -156,31 +244,64 @@ export async function resolveAll(value: unknown): Promise<unknown> {
  * Sets the mocks and the config, then imports the program (mocks first, so nothing in it
  * can talk to a real engine) and runs it. `config` keys are `pgsteward:<key>` as in a stack file.
  */
-export async function runStack(opts: { stack: string; config: Record<string, string>; migrationsDir?: string; behaviour?: MockBehaviour }): Promise<StackRun> {
+/** Ops config defaults with the state folder in a temporary directory: the dev stack creates the history folder there, not in the repository. */
+export function mockOpsConfig(raw?: unknown): OpsConfig {
+  const state = path.join(os.tmpdir(), `pgsteward-mock-state-${process.pid}`);
+  return parseOpsConfig(raw, { file: raw === undefined ? undefined : 'test.config.json', baseDir: state, stateDir: state });
+}
+
+export async function runStack(opts: { stack: string; config: Record<string, string>; migrationsDir?: string; behaviour?: MockBehaviour; ops?: OpsConfig }): Promise<StackRun> {
   const resources: Recorded[] = [];
+  const calls: RecordedCall[] = [];
   const behaviour = opts.behaviour ?? {};
+  const seen = new Map<string, { opts: ResourceOptionsSeen; urn: string }>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = unsecret(args.inputs) as Record<string, any>;
-        resources.push({ type: args.type, name: args.name, inputs, raw: args.inputs as Record<string, any> });
+        const o = seen.get(`${args.type}::${args.name}`);
+        resources.push({ type: args.type, name: args.name, inputs, raw: args.inputs as Record<string, any>, opts: o?.opts ?? NO_OPTS, urn: o?.urn ?? '' });
         return { id: `${args.name}-id`, state: mockState({ ...args, inputs }, behaviour) };
       },
-      call: mockCall,
+      call(args) {
+        calls.push({ token: args.token, inputs: unsecret(args.inputs) as Record<string, any> });
+        return mockCall(args);
+      },
     },
     'pgsteward',
     opts.stack,
     false,
   );
+  // The mocks drop resource options; read them from the request the SDK sends the engine.
+  const monitor0 = settings.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): unknown; newUrn(parent: string, type: string, name: string): string };
+  const register = monitor0.registerResource.bind(monitor0);
+  monitor0.registerResource = (req: RegisterRequest, cb: unknown) => {
+    const timeouts = req.getCustomtimeouts();
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((v, k) => void (propertyDependencies[k] = v.getUrnsList()));
+    seen.set(`${req.getType()}::${req.getName()}`, {
+      urn: monitor0.newUrn(req.getParent(), req.getType(), req.getName()),
+      opts: {
+        protect: req.getProtect() === true,
+        retainOnDelete: req.getRetainondelete() === true,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete()) ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() } : undefined,
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+      },
+    });
+    return register(req, cb);
+  };
   pulumi.runtime.setAllConfig(opts.config);
   const { program } = await import('../program.ts');
-  const outputs = (await program(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {})) as Record<string, unknown>;
+  const outputs = (await program({ ...(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {}), ops: opts.ops ?? mockOpsConfig() })) as Record<string, unknown>;
   await waitForRPCs();
   const monitor = settings.getMonitor() as unknown as { resources?: Map<string, unknown> };
   const urns = [...(monitor.resources?.keys() ?? [])];
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   return {
     resources,
+    calls,
     urns,
     outputs,
     ofType,

@@ -4,9 +4,10 @@ import { violations } from '../testing.ts';
 import { storageEncrypted } from './storage-encrypted.ts';
 
 describe(storageEncrypted.name, () => {
-  it('passes encrypted storage', async () => {
+  it('passes encrypted storage, and a replica, which inherits its source encryption', async () => {
     expect(await violations(storageEncrypted, TYPES.rdsInstance, { storageEncrypted: true })).toEqual([]);
     expect(await violations(storageEncrypted, TYPES.rdsCluster, { storageEncrypted: true })).toEqual([]);
+    expect(await violations(storageEncrypted, TYPES.rdsInstance, { replicateSourceDb: 'pgsteward-prod-db' })).toEqual([]);
   });
 
   it('flags storage that is unencrypted or left to the default', async () => {
