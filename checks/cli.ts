@@ -5,12 +5,12 @@ import { runCommand, TARGET_OPTIONS, type ParsedArgs } from '../core/cli/command
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
-import { roleNames, validateName, type RoleNames } from '../core/config/names.ts';
-import { parsePoolBudget, type PoolBudget } from '../core/config/target.ts';
+import { roleNames, validateName, type RoleNames } from '../core/config/role-names.ts';
+import { parsePoolBudget, type PoolBudget } from '../core/config/target-settings.ts';
 import { parseDatabaseUrl, redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
 import { rememberSecret } from '../core/secrets.ts';
-import { adminConnection, openTarget } from '../core/target.ts';
+import { adminConnection, openTarget } from '../core/open-target.ts';
 import { CHECKS, runChecks } from './suite.ts';
 import { exitCodeFor } from './report/exit-code.ts';
 import { formatHuman, type Style } from './report/human.ts';

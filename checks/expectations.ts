@@ -1,5 +1,5 @@
-import { parsePoolBudget, type PoolBudget } from '../core/config/target.ts';
-import type { RoleNames } from '../core/config/names.ts';
+import { parsePoolBudget, type PoolBudget } from '../core/config/target-settings.ts';
+import type { RoleNames } from '../core/config/role-names.ts';
 
 /**
  * What is specific to this project. Every check finds its subjects in the catalog; this file

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { connectChecked } from '../core/db/connect.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
-import { NAME_PATTERN, roleNames, type RoleNames } from '../core/config/names.ts';
+import { NAME_PATTERN, roleNames, type RoleNames } from '../core/config/role-names.ts';
 import { UserError } from '../core/errors.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { scrub } from '../core/secrets.ts';

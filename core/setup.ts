@@ -1,8 +1,8 @@
 import { connectChecked, ident, type Sql } from './db/connect.ts';
 import type { ConnectionSettings } from './db/url.ts';
-import type { LoginRole, RoleNames } from './config/names.ts';
-import { roleNames } from './config/names.ts';
-import { appConnectionLimit, type PoolBudget } from './config/target.ts';
+import type { LoginRole, RoleNames } from './config/role-names.ts';
+import { roleNames } from './config/role-names.ts';
+import { appConnectionLimit, type PoolBudget } from './config/target-settings.ts';
 import type { Migration } from './migrations/files.ts';
 import { migrate, type MigrateResult } from './migrations/runner.ts';
 import {

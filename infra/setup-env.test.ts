@@ -1,12 +1,12 @@
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { resolveTarget } from '../core/config/target.ts';
+import { resolveTarget } from '../core/config/target-settings.ts';
 import { envFile, rolePasswordVar, setupDbEnv, setupSettingsEnv } from './setup-env.ts';
 
 const passwords = { migrator: 'Mig4Xk2', app: 'App9Qw1', readonly: 'Ro7Zp3', backup: 'Bk5Lm8' };
 
 describe('setup-db environment', () => {
-  it('is exactly what core/config/target.ts resolves for the dev target', () => {
+  it('is exactly what core/config/target-settings.ts resolves for the dev target', () => {
     const env = setupDbEnv({
       target: 'dev',
       database: 'shop',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { roleNames } from '../core/config/names.ts';
-import { appConnectionLimit, type PoolBudget } from '../core/config/target.ts';
+import { roleNames } from '../core/config/role-names.ts';
+import { appConnectionLimit, type PoolBudget } from '../core/config/target-settings.ts';
 import type { Migration } from '../core/migrations/files.ts';
 import {
   adminMembershipStatement,

@@ -5,7 +5,7 @@ import { backupDatabase } from '../core/backup/backup.ts';
 import { abortOnSignals, CONFIG_OPTION, describeManifest, opsContext, printJson, storageOf } from '../core/backup/cli-support.ts';
 import { describeTransfer, transferReporter } from '../core/backup/progress.ts';
 import { EXIT } from '../core/errors.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

@@ -7,7 +7,7 @@ import { EXIT, UserError } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { describeSetup, dropSchema } from '../core/setup.ts';
-import { openTarget, setupTarget } from '../core/target.ts';
+import { openTarget, setupTarget } from '../core/open-target.ts';
 import { takeSafetyBackup } from '../core/backup/safety.ts';
 import { copyDatabase } from '../core/db/copy.ts';
 

@@ -7,10 +7,10 @@ import { progressLine } from '../core/cli/progress.ts';
 import { CONFIG_OPTION, opsContext, printJson, storageOf } from '../core/backup/cli-support.ts';
 import { describeWayBack, restoreBackup, restoreGuard, type BackupSource, type RestoreDestination } from '../core/backup/restore.ts';
 import { isBackupName } from '../core/backup/names.ts';
-import { TARGET_KINDS, type TargetKind } from '../core/config/target.ts';
-import { validateName } from '../core/config/names.ts';
+import { TARGET_KINDS, type TargetKind } from '../core/config/target-settings.ts';
+import { validateName } from '../core/config/role-names.ts';
 import { EXIT, UserError } from '../core/errors.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

@@ -4,7 +4,7 @@ import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { describeSetup } from '../core/setup.ts';
-import { openTarget, setupTarget } from '../core/target.ts';
+import { openTarget, setupTarget } from '../core/open-target.ts';
 import { EXIT } from '../core/errors.ts';
 import { progressLine } from '../core/cli/progress.ts';
 

@@ -11,7 +11,7 @@ import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { roleUrls } from '../core/report.ts';
 import { describeSetup } from '../core/setup.ts';
 import { smokeTest } from '../core/smoke.ts';
-import { adminConnection, openTarget, setupTarget } from '../core/target.ts';
+import { adminConnection, openTarget, setupTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

@@ -8,7 +8,7 @@ import { LocalCluster } from '../core/local/cluster.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { migrationStatus } from '../core/migrations/runner.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
-import { openTarget, adminConnection } from '../core/target.ts';
+import { openTarget, adminConnection } from '../core/open-target.ts';
 import { paint } from '../core/cli/paint.ts';
 
 await runCommand(

@@ -6,7 +6,7 @@ import { progressLine } from '../core/cli/progress.ts';
 import { CONFIG_OPTION, opsContext, printJson, storageOf } from '../core/backup/cli-support.ts';
 import { verifyBackup } from '../core/backup/verify.ts';
 import { EXIT, UserError } from '../core/errors.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

@@ -5,7 +5,7 @@ import type { ConnectionSettings } from '../core/db/url.ts';
 import { readMigrations, type Migration } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { setupDatabase, type SetupReport } from '../core/setup.ts';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/role-names.ts';
 import { generatePassword } from '../core/secrets.ts';
 
 /** Superuser settings for the suite's PostgreSQL 17 (see global-setup). */

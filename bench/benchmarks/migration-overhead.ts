@@ -1,5 +1,5 @@
 import { ident, type Sql } from '../../core/db/connect.ts';
-import { LOGIN_ROLES, type LoginRole } from '../../core/config/names.ts';
+import { LOGIN_ROLES, type LoginRole } from '../../core/config/role-names.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
 import { migrate } from '../../core/migrations/runner.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';

@@ -1,5 +1,5 @@
-import { appConnectionLimit } from '../../core/config/target.ts';
-import { ROLE_KINDS, type RoleKind } from '../../core/config/names.ts';
+import { appConnectionLimit } from '../../core/config/target-settings.ts';
+import { ROLE_KINDS, type RoleKind } from '../../core/config/role-names.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Check, Finding } from '../types.ts';
 import { splitTable } from '../expectations.ts';

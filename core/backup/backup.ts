@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { invocation, locateTool, type PgTool, type ToolPlacement } from '../pgtools/invoke.ts';
 import { scrub } from '../secrets.ts';
-import { adminConnection, rolePassword, type Target } from '../target.ts';
+import { adminConnection, rolePassword, type Target } from '../open-target.ts';
 import { MANIFEST_FORMAT, type BackupManifest } from './manifest.ts';
 import { uniqueBackupName } from './names.ts';
 import type { TransferProgress } from './progress.ts';

@@ -1,7 +1,7 @@
 import type { OptionSpec, ParsedArgs } from '../cli/command.ts';
 import { targetConfigFromArgs } from '../cli/target-args.ts';
 import { loadOpsConfig, type OpsConfig } from '../config/ops-config.ts';
-import type { TargetConfig } from '../config/target.ts';
+import type { TargetConfig } from '../config/target-settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { formatBytes } from './files.ts';

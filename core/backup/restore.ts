@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { roleNames } from '../config/names.ts';
+import { roleNames } from '../config/role-names.ts';
 import type { OpsConfig } from '../config/ops-config.ts';
 import { connectChecked, ident, type Sql } from '../db/connect.ts';
 import type { ConnectionSettings } from '../db/url.ts';
@@ -13,7 +13,7 @@ import { adminMembershipStatement, clusterRoleStatements, createDatabaseStatemen
 import { scrub } from '../secrets.ts';
 import { dropSchema } from '../setup.ts';
 import { copyDatabase } from '../db/copy.ts';
-import { adminConnection, type Target } from '../target.ts';
+import { adminConnection, type Target } from '../open-target.ts';
 import { opsFor, placementFor, serverInfo } from './backup.ts';
 import { summarizeChecks, type ChecksRunner, type ChecksSummary } from './checks.ts';
 import { sha256File } from './files.ts';

@@ -2,7 +2,7 @@ import { isUserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OpsConfig } from '../config/ops-config.ts';
 import { scrub } from '../secrets.ts';
-import type { Target } from '../target.ts';
+import type { Target } from '../open-target.ts';
 import { backupDatabase } from './backup.ts';
 import { validateLabel } from './names.ts';
 

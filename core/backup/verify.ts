@@ -4,7 +4,7 @@ import { isUserError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { locateTool } from '../pgtools/invoke.ts';
 import { scrub } from '../secrets.ts';
-import { adminConnection, type Target } from '../target.ts';
+import { adminConnection, type Target } from '../open-target.ts';
 import { opsFor, placementFor } from './backup.ts';
 import type { ChecksRunner } from './checks.ts';
 import { withVerification, type BackupManifest, type VerificationRecord } from './manifest.ts';

@@ -1,4 +1,4 @@
-import { resolveTarget, type TargetConfig } from '../config/target.ts';
+import { resolveTarget, type TargetConfig } from '../config/target-settings.ts';
 import { REPO_ROOT } from '../paths.ts';
 import type { ParsedArgs } from './command.ts';
 

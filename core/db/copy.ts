@@ -1,6 +1,6 @@
 import { connectChecked, ident } from './connect.ts';
 import type { ConnectionSettings } from './url.ts';
-import type { RoleNames } from '../config/names.ts';
+import type { RoleNames } from '../config/role-names.ts';
 import { UserError } from '../errors.ts';
 
 /** `<db>_bak_<base36 seconds>`: sorts by time and stays within 63 bytes for any valid name. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roleNames } from '../config/names.ts';
+import { roleNames } from '../config/role-names.ts';
 import { clusterRoleStatements, objectGrantStatements, schemaStatements } from './sql.ts';
 import { scramVerifier } from './scram.ts';
 import { provisionDatabase, withSql } from '../../test/db.ts';

@@ -1,5 +1,5 @@
 import { ident, literal } from '../db/connect.ts';
-import type { RoleNames, LoginRole } from '../config/names.ts';
+import type { RoleNames, LoginRole } from '../config/role-names.ts';
 
 /**
  * The least-privilege model as SQL text. Pure: every statement is idempotent, so setup can

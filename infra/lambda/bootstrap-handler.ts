@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOGIN_ROLES, type LoginRole } from '../../core/config/names.ts';
-import { resolveTarget } from '../../core/config/target.ts';
+import { LOGIN_ROLES, type LoginRole } from '../../core/config/role-names.ts';
+import { resolveTarget } from '../../core/config/target-settings.ts';
 import { secretUrl, type ConnectionSettings } from '../../core/db/url.ts';
 import { isUserError, UserError } from '../../core/errors.ts';
 import { readMigrations } from '../../core/migrations/files.ts';

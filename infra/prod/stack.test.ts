@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveTarget } from '../../core/config/target.ts';
+import { resolveTarget } from '../../core/config/target-settings.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { captureUnhandled, isSecretValue, resolveAll, runStack, type StackRun } from '../test/pulumi-mocks.ts';
 

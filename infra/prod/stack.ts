@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/role-names.ts';
 import { lambdaPackage } from '../build/bundle.ts';
 import type { ProdConfig } from '../config.ts';
 import type { StackContext } from '../stack-context.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { parseDatabaseUrl, isLoopback, type ConnectionSettings } from '../db/url.ts';
-import { validateName, LOGIN_ROLES, type LoginRole } from './names.ts';
+import { validateName, LOGIN_ROLES, type LoginRole } from './role-names.ts';
 
 export const TARGET_KINDS = ['local', 'dev', 'prod'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];

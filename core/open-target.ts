@@ -1,7 +1,7 @@
 import { UserError } from './errors.ts';
 import type { ConnectionSettings } from './db/url.ts';
-import { roleNames, LOGIN_ROLES, type LoginRole, type RoleNames } from './config/names.ts';
-import type { TargetConfig } from './config/target.ts';
+import { roleNames, LOGIN_ROLES, type LoginRole, type RoleNames } from './config/role-names.ts';
+import type { TargetConfig } from './config/target-settings.ts';
 import { LocalCluster } from './local/cluster.ts';
 import { ensureRolePassword } from './local/secrets-file.ts';
 import { rememberSecret } from './secrets.ts';

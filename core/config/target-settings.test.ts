@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTarget, appConnectionLimit, parsePoolBudget } from './target.ts';
-import { roleNames, validateName } from './names.ts';
+import { resolveTarget, appConnectionLimit, parsePoolBudget } from './target-settings.ts';
+import { roleNames, validateName } from './role-names.ts';
 
 const root = '/repo';
 
