@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { parseDatabaseUrl, isLoopback, type ConnectionSettings } from '../db/url.ts';
-import { validateName, LOGIN_ROLES, type LoginRole } from './role-names.ts';
+import { urlCarriesPassword, type ConnectionSettings } from '../db/url.ts';
+import { validateDatabaseName, LOGIN_ROLES, type LoginRole } from './role-names.ts';
+import { decideTarget, type KindDecision, type TargetKind } from './target-rules.ts';
 
-export const TARGET_KINDS = ['local', 'dev', 'prod'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
+export { TARGET_KINDS, type TargetKind } from './target-rules.ts';
 
 export interface PoolBudget {
   /** Connections one application instance may hold (design record: 10). */
@@ -34,6 +34,8 @@ export interface TargetConfig {
   local: LocalSettings;
   /** Role passwords supplied by the environment; missing ones come from the local secrets file or are left unchanged. */
   rolePasswords: Partial<Record<LoginRole, string>>;
+  /** Things the user should know that do not stop the command (a password on the command line). */
+  warnings?: readonly string[];
 }
 
 export interface TargetFlags {
@@ -67,51 +69,91 @@ export function appConnectionLimit(pool: PoolBudget): number {
   return pool.max * pool.instances;
 }
 
+/** The database every command uses when the URL and the flags name none; the maintenance database is never managed. */
+export const DEFAULT_DATABASE = 'app';
+export const MAINTENANCE_DATABASE = 'postgres';
+
+/**
+ * The URL rule, the same for every command: the path of the URL names the application database,
+ * as in sqlx's DATABASE_URL (`postgres://…/shop` means the database shop). A URL without a
+ * path, or with the maintenance database `postgres` (which pgsteward never manages), names only
+ * the server. Flags beat the environment; two different names at the same level are refused,
+ * because guessing which one was meant is how the wrong database gets reset.
+ */
+export function decideDatabase(i: { flagDatabase?: string | undefined; envDatabase?: string | undefined; url?: KindDecision['url'] }): { database: string; from: string } {
+  const urlDb = i.url && i.url.settings.database !== '' && i.url.settings.database !== MAINTENANCE_DATABASE ? i.url.settings.database : undefined;
+  const levels: Array<Array<{ name: string | undefined; from: string }>> = [
+    [
+      { name: i.flagDatabase || undefined, from: '--database' },
+      { name: i.url?.source === '--url' ? urlDb : undefined, from: 'the --url path' },
+    ],
+    [
+      { name: i.envDatabase || undefined, from: 'DB_NAME' },
+      { name: i.url?.source === 'DATABASE_URL' ? urlDb : undefined, from: 'the DATABASE_URL path' },
+    ],
+  ];
+  for (const level of levels) {
+    const named = level.filter((l): l is { name: string; from: string } => l.name !== undefined);
+    if (named.length === 2 && named[0]!.name !== named[1]!.name) {
+      throw new UserError(
+        `${named[0]!.from} names database "${named[0]!.name.slice(0, 64)}" but ${named[1]!.from} names "${named[1]!.name.slice(0, 64)}"`,
+        'name the database in one place (the URL path names the application database, as sqlx reads it)',
+      );
+    }
+    if (named[0]) return { database: validateDatabaseName(named[0].name), from: named[0].from };
+  }
+  return { database: DEFAULT_DATABASE, from: 'the default' };
+}
+
+/** Passwords given by hand must be worth having: at least this long, with this many different characters. */
+export const MIN_PASSWORD_LENGTH = 16;
+export const MIN_PASSWORD_DISTINCT = 8;
+
+export function checkGivenPassword(name: string, pw: string): string {
+  if (pw.length < MIN_PASSWORD_LENGTH || new Set(pw).size < MIN_PASSWORD_DISTINCT) {
+    throw new UserError(
+      `${name} is too weak (${pw.length} characters, ${new Set(pw).size} different); nothing was changed`,
+      `use at least ${MIN_PASSWORD_LENGTH} characters with at least ${MIN_PASSWORD_DISTINCT} different ones (e.g. openssl rand -base64 24), or unset ${name} to keep the current one`,
+    );
+  }
+  return pw;
+}
+
 /**
  * Resolves the target from flags and environment. Pure: reads nothing but its arguments.
- * `--url` without `--target` means `dev` for a loopback host and `prod` otherwise, so a remote
- * database is never treated as disposable by accident.
+ * The kind and the server come from the one table in target-rules.ts; the database from the
+ * one URL rule above.
  */
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRoot: string): TargetConfig {
-  const explicitKind = flags.target ?? env.DB_TARGET;
+  const decision = decideTarget({ flagTarget: flags.target, envTarget: env.DB_TARGET, flagUrl: flags.url, envUrl: env.DATABASE_URL });
+  const { kind, url } = decision;
+  const { database } = decideDatabase({ flagDatabase: flags.database, envDatabase: env.DB_NAME, url });
+  const warnings: string[] = [];
+  if (flags.url && urlCarriesPassword(flags.url)) {
+    warnings.push('--url carries a password, which every local user can read from the process list; pass the URL in DATABASE_URL, or its password in PGPASSWORD');
+  }
+
   let admin: ConnectionSettings | undefined;
-  if (flags.url) admin = parseDatabaseUrl(flags.url, '--url');
-
-  let kind: TargetKind;
-  if (explicitKind) {
-    if (!(TARGET_KINDS as readonly string[]).includes(explicitKind)) {
-      throw new UserError(`unknown target "${explicitKind.slice(0, 30)}"`, `use --target ${TARGET_KINDS.join('|')}`);
-    }
-    kind = explicitKind as TargetKind;
-  } else {
-    kind = admin ? (isLoopback(admin.host) ? 'dev' : 'prod') : 'local';
+  if (url) {
+    // The server and its administrator; the database part is the maintenance database, where roles and databases are made.
+    admin = { ...url.settings, database: MAINTENANCE_DATABASE, password: url.settings.password ?? (env.PGPASSWORD || undefined) };
+  } else if (kind === 'dev') {
+    admin = {
+      host: '127.0.0.1',
+      port: intSetting(env, 'DEV_DB_PORT', DEFAULT_DEV_PORT, 1, 65535),
+      database: MAINTENANCE_DATABASE,
+      user: env.DEV_DB_ADMIN_USER ?? 'postgres',
+      password: env.DEV_DB_ADMIN_PASSWORD ?? (env.PGPASSWORD || undefined),
+      ssl: 'disable',
+    };
   }
 
-  if (!admin && kind !== 'local') {
-    if (env.DATABASE_URL) admin = parseDatabaseUrl(env.DATABASE_URL, 'DATABASE_URL');
-    else if (kind === 'dev') {
-      admin = {
-        host: '127.0.0.1',
-        port: intSetting(env, 'DEV_DB_PORT', DEFAULT_DEV_PORT, 1, 65535),
-        database: 'postgres',
-        user: env.DEV_DB_ADMIN_USER ?? 'postgres',
-        password: env.DEV_DB_ADMIN_PASSWORD,
-        ssl: 'disable',
-      };
-    } else {
-      throw new UserError('the prod target needs DATABASE_URL', 'set DATABASE_URL to the RDS master connection (postgres://user:password@host:5432/postgres) or pass --url');
-    }
-  }
-  if (kind === 'prod' && admin && admin.ssl === 'disable' && !isLoopback(admin.host)) {
-    throw new UserError('the prod target refuses sslmode=disable', 'use sslmode=require or verify-full');
-  }
-
-  const database = validateName(flags.database ?? env.DB_NAME ?? 'app');
   const stateDir = path.resolve(repoRoot, env.PGSTEWARD_HOME ?? '.pgsteward');
   const rolePasswords: Partial<Record<LoginRole, string>> = {};
   for (const role of LOGIN_ROLES) {
-    const v = env[`DB_${role.toUpperCase()}_PASSWORD`];
-    if (v) rolePasswords[role] = v;
+    const name = `DB_${role.toUpperCase()}_PASSWORD`;
+    const v = env[name];
+    if (v) rolePasswords[role] = checkGivenPassword(name, v);
   }
 
   return {
@@ -126,5 +168,6 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRo
       port: intSetting(env, 'LOCAL_PG_PORT', DEFAULT_LOCAL_PORT, 1024, 65535),
     },
     rolePasswords,
+    warnings,
   };
 }
