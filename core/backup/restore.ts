@@ -9,7 +9,9 @@ import type { ConnectionSettings } from '../db/url.ts';
 import { UserError, isUserError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { invocation, locateTool, type PgTool } from '../pgtools/invoke.ts';
-import { adminMembershipStatement, clusterRoleStatements, createDatabaseStatement, databaseAccessStatements } from '../roles/sql.ts';
+import { appConnectionLimit } from '../config/target-settings.ts';
+import { convergeCluster, convergeRoles } from '../roles/converge.ts';
+import { roleModel } from '../roles/model.ts';
 import { scrub } from '../secrets.ts';
 import { dropSchema } from '../setup.ts';
 import { copyDatabase } from '../db/copy.ts';
@@ -145,18 +147,9 @@ async function databaseExists(sql: Sql, name: string): Promise<boolean> {
   return (await sql`select 1 from pg_database where datname = ${name}`).length > 0;
 }
 
-/** The source's roles must exist where its objects land; missing ones are created without passwords (no login until setup-db gives them one). */
+/** The source's roles must exist where its objects land, as the model has them; missing ones get no password (no login until setup-db gives them one). */
 async function ensureRoles(sql: Sql, manifest: BackupManifest, target: Target): Promise<string[]> {
-  const names = Object.values(manifest.roles);
-  const have = await sql<{ rolname: string }[]>`select rolname from pg_roles where rolname = any(${names})`;
-  const missing = names.filter((n) => !have.some((h) => h.rolname === n));
-  if (missing.length) {
-    for (const s of clusterRoleStatements({ database: manifest.database, roles: manifest.roles, appConnectionLimit: target.config.pool.max * target.config.pool.instances, verifiers: {} })) {
-      await sql.unsafe(s);
-    }
-  }
-  await sql.unsafe(adminMembershipStatement(manifest.roles));
-  return missing;
+  return convergeRoles(sql, roleModel({ database: manifest.database, roles: manifest.roles, appConnectionLimit: appConnectionLimit(target.config.pool) }), { passwords: {} });
 }
 
 /** Creates the database a backup is restored into, owned and fenced like the original. */
@@ -167,9 +160,7 @@ export async function createRestoreDatabase(sql: Sql, name: string, manifest: Ba
   if (await databaseExists(sql, name)) {
     throw new UserError(`database ${name} already exists`, 'choose another name with --as, or restore over it with --into-existing');
   }
-  await ensureRoles(sql, manifest, target);
-  await sql.unsafe(createDatabaseStatement(name, manifest.roles));
-  for (const s of databaseAccessStatements(name, manifest.roles)) await sql.unsafe(s);
+  await convergeCluster(sql, roleModel({ database: name, roles: manifest.roles, appConnectionLimit: appConnectionLimit(target.config.pool) }), { passwords: {} });
 }
 
 /**
