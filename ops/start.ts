@@ -9,7 +9,7 @@ import { EXIT } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { roleUrls } from '../core/report.ts';
-import { describeSetup } from '../core/setup.ts';
+import { changesToReport, describeSetup } from '../core/setup.ts';
 import { smokeTest } from '../core/smoke.ts';
 import { adminConnection, openTarget, setupTarget } from '../core/open-target.ts';
 
@@ -50,7 +50,7 @@ await runCommand(
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
     }
 
-    const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR), progress);
+    const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR), { onProgress: progress });
     progress('smoke test');
     const sql = await connectChecked(adminConnection(target), { max: 1 });
     let smoke;
@@ -69,7 +69,7 @@ await runCommand(
           {
             ok,
             cluster: { started: target.startedCluster, dataDir: cluster.dataDir, version: report.serverVersion, url: redactedUrl(target.admin) },
-            setup: { summary: describeSetup(report), applied: report.migrations.applied.map((a) => a.file), alreadyApplied: report.migrations.alreadyApplied },
+            setup: { summary: describeSetup(report), changes: changesToReport(report), applied: report.migrations.applied.map((a) => a.file), alreadyApplied: report.migrations.alreadyApplied },
             smoke,
             roles: urls,
           },
@@ -83,6 +83,7 @@ await runCommand(
         [
           paint.bold(`PostgreSQL ${report.serverVersion} ${target.startedCluster ? 'started' : 'already running'} (local, data in ${cluster.dataDir})`),
           `setup-db: ${describeSetup(report)}`,
+          ...changesToReport(report).map((l) => `  ${l}`),
           'smoke test (rolled back):',
           ...smoke.map((s) => `  ${mark(s.ok)} ${s.name}: ${s.detail}`),
           'connect as:',
