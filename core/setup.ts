@@ -36,7 +36,7 @@ export interface SetupReport {
   migrations: MigrateResult;
   serverVersion: string;
   /** What setup changed to reach the model; empty on a converged database. */
-  changes: Array<{ line: string; scope: Change['scope'] }>;
+  changes: Array<{ line: string; scope: Change['scope']; subject?: string | undefined }>;
 }
 
 /** One line for humans: "applied 3, 9 already applied". */
@@ -47,11 +47,12 @@ export function describeSetup(r: SetupReport): string {
 }
 
 /**
- * The change lines worth printing: every change to the roles, and the privilege changes inside
- * a database that already existed (in a database created by this run they are its first grants).
+ * The change lines worth printing: every change to a role or database that existed before this
+ * run. What the run created is summed up by describeSetup; its first grants are not news.
  */
 export function changesToReport(r: SetupReport): string[] {
-  return r.changes.filter((c) => !(r.databaseCreated && c.scope === 'database')).map((c) => c.line);
+  const created = new Set(r.rolesCreated);
+  return r.changes.filter((c) => !(r.databaseCreated && c.scope === 'database') && !(c.subject && created.has(c.subject))).map((c) => c.line);
 }
 
 /** How long setup waits for a migration that another client (sqlx, a second setup) is running. */
@@ -69,9 +70,9 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   const progress = input.onProgress ?? (() => {});
   const model = roleModel({ database: input.database, appConnectionLimit: appConnectionLimit(input.pool) });
   const changes: SetupReport['changes'] = [];
-  const onChange: ChangeListener = (line, scope) => {
-    changes.push({ line, scope });
-    input.onChange?.(line, scope);
+  const onChange: ChangeListener = (line, scope, subject) => {
+    changes.push({ line, scope, subject });
+    input.onChange?.(line, scope, subject);
   };
   const connection = (database: string): [ConnectionSettings, ConnectOptions] => [
     { ...input.admin, database },

@@ -3,7 +3,7 @@ import { runCommand } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
-import { connectChecked } from '../core/db/connect.ts';
+import { withConnection } from '../core/db/connect.ts';
 import { redactedUrl } from '../core/db/url.ts';
 import { EXIT } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
@@ -52,13 +52,7 @@ await runCommand(
 
     const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR), { onProgress: progress });
     progress('smoke test');
-    const sql = await connectChecked(adminConnection(target), { max: 1 });
-    let smoke;
-    try {
-      smoke = await smokeTest(sql, target.roles);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    const smoke = await withConnection(adminConnection(target), { applicationName: 'pgsteward smoke test' }, (sql) => smokeTest(sql, target.roles));
     progress('');
     const ok = smoke.every((s) => s.ok);
     const urls = roleUrls(target);

@@ -6,8 +6,10 @@ export interface Change {
   sql: string;
   /** One line per thing changed (an ALTER ROLE with three clauses changes three things). */
   lines: readonly string[];
-  /** Cluster changes (roles, memberships, the database itself) or changes inside the database. */
+  /** Changes to the roles themselves, or to the database and what is in it. */
   scope: 'cluster' | 'database';
+  /** The role a cluster change is about, so a report can fold the changes of a role it just created. */
+  subject?: string;
 }
 
 /** One entry of an ACL, as aclexplode shows it; the catalog readers return only managed grantees. */

@@ -49,7 +49,7 @@ describe('setup-db converges tampered roles back to the model', () => {
 
     // The tampering, each proven to work before setup runs again.
     await asAdmin(db, `GRANT pg_execute_server_program, pg_read_server_files TO ${ident(r.app)}`);
-    expect(await attempt(db, 'app', `COPY (SELECT 1) TO PROGRAM 'true'`)).toBe('ok');
+    expect(await attempt(db, 'app', `COPY (SELECT 1) TO PROGRAM 'cat > /dev/null'`)).toBe('ok');
     await asAdmin(db, `GRANT ${ident(r.owner)} TO ${ident(r.app)}`);
     expect(await attempt(db, 'app', `SET ROLE ${ident(r.owner)}; DROP TABLE phrases`)).toBe('ok');
     await asAdmin(db, `GRANT TRUNCATE ON users TO ${ident(r.app)}; GRANT CREATE ON SCHEMA public TO ${ident(r.app)}`);
@@ -98,7 +98,7 @@ describe('setup-db converges tampered roles back to the model', () => {
       ]),
     );
     // The tampering is gone: the same attempts are refused now.
-    expect(await attempt(db, 'app', `COPY (SELECT 1) TO PROGRAM 'true'`)).toBe('42501');
+    expect(await attempt(db, 'app', `COPY (SELECT 1) TO PROGRAM 'cat > /dev/null'`)).toBe('42501');
     expect(await attempt(db, 'app', `COPY (SELECT 1) TO '${marker}'`)).toBe('42501');
     expect(await attempt(db, 'app', `SET ROLE ${ident(r.owner)}`)).toBe('42501');
     expect(await attempt(db, 'app', 'DROP TABLE phrases')).toBe('42501');
@@ -132,6 +132,14 @@ describe('setup-db converges tampered roles back to the model', () => {
     expect(sent.length).toBeGreaterThan(0);
   });
 
+  it('leaves passwords alone when none are given, and strips powers granted by hand', async () => {
+    const db = await provisionDatabase('powers');
+    await asAdmin(db, `ALTER ROLE ${ident(db.report.roles.app)} CREATEDB CREATEROLE`);
+    const report = await setupOf(db, { passwords: {} });
+    expect(report.changes.map((c) => c.line)).toEqual([`removed CREATEDB from ${db.report.roles.app}`, `removed CREATEROLE from ${db.report.roles.app}`]);
+    for (const role of LOGIN_ROLES) await withSql(db.as(role), (sql) => sql`select 1`);
+  });
+
   it('converges roles that existed before the database did (the pre-created app role of the issue)', async () => {
     const database = uniqueName('prer');
     const app = `${database}_app`;
@@ -145,7 +153,7 @@ describe('setup-db converges tampered roles back to the model', () => {
     );
     const sqlState = await withSql({ ...pgAdmin(database), user: app, password: passwords.app }, async (sql) => {
       try {
-        await sql.unsafe(`COPY (SELECT 1) TO PROGRAM 'true'`);
+        await sql.unsafe(`COPY (SELECT 1) TO PROGRAM 'cat > /dev/null'`);
         return 'ok';
       } catch (e) {
         return (e as { code?: string }).code;

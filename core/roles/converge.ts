@@ -19,7 +19,7 @@ import { readClusterState, readDatabaseState, type ClusterState, type DatabaseSt
 export const CLUSTER_SETUP_LOCK = 0x7067737465776172n;
 export const CLUSTER_SETUP_LOCK_TIMEOUT_MS = 120_000;
 
-export type ChangeListener = (line: string, scope: Change['scope']) => void;
+export type ChangeListener = (line: string, scope: Change['scope'], subject?: string) => void;
 
 /** Runs a plan as one query; a refusal becomes one line that says nothing of it was applied. */
 export async function applyChanges(sql: Sql, changes: readonly Change[], onChange?: ChangeListener): Promise<void> {
@@ -33,7 +33,7 @@ export async function applyChanges(sql: Sql, changes: readonly Change[], onChang
       'none of them was applied (they run as one transaction); run setup as a superuser or as the RDS master user',
     );
   }
-  for (const c of changes) for (const line of c.lines) onChange?.(line, c.scope);
+  for (const c of changes) for (const line of c.lines) onChange?.(line, c.scope, c.subject);
 }
 
 export interface ClusterResult {
@@ -63,7 +63,7 @@ export async function convergeCluster(maint: Sql, model: RoleModel, opts: { pass
       await applyChanges(maint, roles, opts.onChange);
       // CREATE DATABASE cannot run inside the transaction a multi-statement query makes.
       await maint.unsafe(createDatabaseStatement(model.database, model.roles));
-      opts.onChange?.(`created database ${model.database}`, 'cluster');
+      opts.onChange?.(`created database ${model.database}`, 'database');
       state = await readClusterState(maint, model);
       await applyChanges(maint, planDatabaseAccess(state, model), opts.onChange);
       return { state, rolesCreated, databaseCreated: true };

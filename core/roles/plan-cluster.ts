@@ -41,7 +41,7 @@ function noExpiry(validUntil: string | null): boolean {
 function createRole(spec: RoleSpec, verifier: string | undefined): Change {
   const limit = spec.connectionLimit >= 0 ? ` CONNECTION LIMIT ${spec.connectionLimit}` : '';
   const pw = verifier ? ` PASSWORD ${literal(verifier)}` : '';
-  return { sql: `CREATE ROLE ${ident(spec.name)} ${spec.login ? 'LOGIN' : 'NOLOGIN'}${limit}${pw}`, lines: [`created role ${spec.name}`], scope: 'cluster' };
+  return { sql: `CREATE ROLE ${ident(spec.name)} ${spec.login ? 'LOGIN' : 'NOLOGIN'}${limit}${pw}`, lines: [`created role ${spec.name}`], scope: 'cluster', subject: spec.name };
 }
 
 /** Each differing attribute is one clause and one line; together one ALTER ROLE. */
@@ -55,13 +55,13 @@ function attributeChanges(spec: RoleSpec, row: RoleRow): Change[] {
   }
   if (!noExpiry(row.validUntil)) clauses.push([`VALID UNTIL 'infinity'`, `removed the expiry of ${spec.name} (VALID UNTIL ${row.validUntil})`]);
   if (clauses.length === 0) return [];
-  return [{ sql: `ALTER ROLE ${ident(spec.name)} ${clauses.map(([c]) => c).join(' ')}`, lines: clauses.map(([, line]) => line), scope: 'cluster' }];
+  return [{ sql: `ALTER ROLE ${ident(spec.name)} ${clauses.map(([c]) => c).join(' ')}`, lines: clauses.map(([, line]) => line), scope: 'cluster', subject: spec.name }];
 }
 
 function passwordChange(spec: RoleSpec, row: RoleRow | undefined, password: string, readable: boolean, verifier: (pw: string) => string): Change[] {
   if (row && readable && row.password && verifierMatches(row.password, password)) return [];
   const why = row && !readable ? ' (not compared: a non-superuser administrator cannot read stored passwords)' : '';
-  return [{ sql: `ALTER ROLE ${ident(spec.name)} PASSWORD ${literal(verifier(password))}`, lines: [`set the password of ${spec.name}${why}`], scope: 'cluster' }];
+  return [{ sql: `ALTER ROLE ${ident(spec.name)} PASSWORD ${literal(verifier(password))}`, lines: [`set the password of ${spec.name}${why}`], scope: 'cluster', subject: spec.name }];
 }
 
 function grantedBy(state: ClusterState, m: MembershipRow): string {
@@ -75,18 +75,18 @@ function membershipChanges(state: ClusterState, spec: RoleSpec): Change[] {
   const v16 = state.serverVersionNum >= 160000;
   for (const m of rows) {
     if (!spec.memberOf.includes(m.role)) {
-      out.push({ sql: `REVOKE ${ident(m.role)} FROM ${ident(spec.name)}${grantedBy(state, m)} CASCADE`, lines: [`revoked membership of ${spec.name} in ${m.role}`], scope: 'cluster' });
+      out.push({ sql: `REVOKE ${ident(m.role)} FROM ${ident(spec.name)}${grantedBy(state, m)} CASCADE`, lines: [`revoked membership of ${spec.name} in ${m.role}`], scope: 'cluster', subject: spec.name });
     } else if (m.admin) {
-      out.push({ sql: `REVOKE ADMIN OPTION FOR ${ident(m.role)} FROM ${ident(spec.name)}${grantedBy(state, m)} CASCADE`, lines: [`revoked ADMIN OPTION on the membership of ${spec.name} in ${m.role}`], scope: 'cluster' });
+      out.push({ sql: `REVOKE ADMIN OPTION FOR ${ident(m.role)} FROM ${ident(spec.name)}${grantedBy(state, m)} CASCADE`, lines: [`revoked ADMIN OPTION on the membership of ${spec.name} in ${m.role}`], scope: 'cluster', subject: spec.name });
     }
   }
   for (const role of spec.memberOf) {
     const have = rows.filter((m) => m.role === role);
     const options = v16 ? ' WITH INHERIT TRUE, SET TRUE' : '';
     if (have.length === 0) {
-      out.push({ sql: `GRANT ${ident(role)} TO ${ident(spec.name)}${options}`, lines: [`granted membership of ${spec.name} in ${role}`], scope: 'cluster' });
+      out.push({ sql: `GRANT ${ident(role)} TO ${ident(spec.name)}${options}`, lines: [`granted membership of ${spec.name} in ${role}`], scope: 'cluster', subject: spec.name });
     } else if (v16 && !have.some((m) => m.inherit && m.set)) {
-      out.push({ sql: `GRANT ${ident(role)} TO ${ident(spec.name)}${options}`, lines: [`set INHERIT and SET on the membership of ${spec.name} in ${role}`], scope: 'cluster' });
+      out.push({ sql: `GRANT ${ident(role)} TO ${ident(spec.name)}${options}`, lines: [`set INHERIT and SET on the membership of ${spec.name} in ${role}`], scope: 'cluster', subject: spec.name });
     }
   }
   return out;
@@ -113,7 +113,7 @@ function settingChanges(state: ClusterState, model: RoleModel, which: 'global' |
       const want = model.settings.find((s) => s.role === row.role && s.database === row.database && s.name === name);
       if (want && want.value === value) continue;
       if (want) continue; // a wrong value is set below
-      out.push({ sql: `${settingTarget(row.role, row.database)} RESET ${settingName(name)}`, lines: [`removed the setting ${name}=${value} from ${row.role}${where}`], scope: 'cluster' });
+      out.push({ sql: `${settingTarget(row.role, row.database)} RESET ${settingName(name)}`, lines: [`removed the setting ${name}=${value} from ${row.role}${where}`], scope: which === 'database' ? 'database' : 'cluster', subject: row.role });
     }
   }
   for (const want of model.settings) {
@@ -125,7 +125,8 @@ function settingChanges(state: ClusterState, model: RoleModel, which: 'global' |
     out.push({
       sql: `${settingTarget(want.role, want.database)} SET ${settingName(want.name)} = ${literal(want.value)}`,
       lines: [`set ${want.name}=${want.value} for ${want.role}${where}${current === undefined ? '' : ` (was ${current})`}`],
-      scope: 'cluster',
+      scope: which === 'database' ? 'database' : 'cluster',
+      subject: want.role,
     });
   }
   return out;
@@ -172,7 +173,7 @@ export function planDatabaseAccess(state: ClusterState, model: RoleModel): Chang
   if (!db) return [];
   const out: Change[] = [];
   if (db.owner !== model.roles.owner) {
-    out.push({ sql: `ALTER DATABASE ${ident(model.database)} OWNER TO ${ident(model.roles.owner)}`, lines: [`made ${model.roles.owner} the owner of database ${model.database} (was ${db.owner})`], scope: 'cluster' });
+    out.push({ sql: `ALTER DATABASE ${ident(model.database)} OWNER TO ${ident(model.roles.owner)}`, lines: [`made ${model.roles.owner} the owner of database ${model.database} (was ${db.owner})`], scope: 'database' });
   }
   out.push(
     ...aclChanges(
@@ -180,7 +181,7 @@ export function planDatabaseAccess(state: ClusterState, model: RoleModel): Chang
       db.acl,
       model.databaseGrants,
       model.managedGrantees,
-      'cluster',
+      'database',
     ),
   );
   out.push(...settingChanges(state, model, 'database'));
