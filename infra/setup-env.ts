@@ -47,6 +47,9 @@ export function setupSettingsEnv(i: Pick<SetupEnvInput, 'target' | 'database' | 
 /** The whole environment, secrets included: the admin URL and every role password given. */
 export function setupDbEnv(i: SetupEnvInput): Record<string, string> {
   const env: Record<string, string> = { ...setupSettingsEnv(i), DATABASE_URL: secretUrl(i.admin) };
+  // The dev target reaches only loopback unless its database host is named: inside the stack's
+  // Docker network that is the database container.
+  if (i.target === 'dev') env.DEV_DB_HOST = i.admin.host;
   for (const role of LOGIN_ROLES) {
     const pw = i.passwords[role];
     if (pw) env[rolePasswordVar(role)] = pw;

@@ -81,6 +81,19 @@ describe('target rules: the cases people hit', () => {
     }
   });
 
+  it('lets dev reach one more host only when DEV_DB_HOST names it (the dev stack\'s own network)', () => {
+    const inNetwork = 'postgres://postgres:pw@pgsteward-dev-postgres:5432/postgres';
+    try {
+      decideTarget({ envTarget: 'dev', envUrl: inNetwork });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as { fix?: string }).fix).toMatch(/name its database host in DEV_DB_HOST/);
+    }
+    expect(decideTarget({ envTarget: 'dev', envUrl: inNetwork, devHost: 'pgsteward-dev-postgres' }).url?.settings.host).toBe('pgsteward-dev-postgres');
+    expect(() => decideTarget({ envTarget: 'dev', envUrl: REMOTE, devHost: 'pgsteward-dev-postgres' })).toThrow(/may only reach loopback/);
+    expect(() => decideTarget({ envTarget: 'local', envUrl: inNetwork, devHost: 'pgsteward-dev-postgres' })).toThrow(/may only reach loopback/);
+  });
+
   it('leaves a DATABASE_URL the local target does not read alone, even when it is not a postgres URL', () => {
     expect(decideTarget({ envUrl: LOOP })).toEqual({ kind: 'local', kindFrom: 'default', url: undefined });
     expect(decideTarget({ envUrl: 'sqlite://data.db' }).kind).toBe('local');

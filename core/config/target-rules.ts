@@ -47,6 +47,12 @@ export interface KindInputs {
   flagUrl?: string | undefined;
   /** `DATABASE_URL`, unparsed */
   envUrl?: string | undefined;
+  /**
+   * `DEV_DB_HOST`: the one non-loopback host dev may reach, named explicitly, for commands that
+   * run inside the dev stack's private Docker network (its bootstrap container reaches the
+   * database container by name). Never guessed: a host is disposable only when someone says so.
+   */
+  devHost?: string | undefined;
 }
 
 export interface KindDecision {
@@ -83,12 +89,13 @@ export function decideTarget(i: KindInputs): KindDecision {
     if (settings) inSight = { source: 'DATABASE_URL', settings };
   }
 
-  if (inSight && rule.loopbackOnly && !isLoopback(inSight.settings.host)) {
+  const declaredDev = kind === 'dev' && Boolean(i.devHost) && inSight?.settings.host === i.devHost;
+  if (inSight && rule.loopbackOnly && !isLoopback(inSight.settings.host) && !declaredDev) {
     const how = kindFrom === 'default' ? 'the local target (the default)' : `the ${kind} target (from ${kindFrom})`;
     const fix =
       inSight.source === 'DATABASE_URL' && kind === 'local'
         ? `unset DATABASE_URL, or pass --target prod to act on ${inSight.settings.host}`
-        : `pass --target prod to act on ${inSight.settings.host}, or point ${inSight.source} at 127.0.0.1, localhost or a Unix socket`;
+        : `pass --target prod to act on ${inSight.settings.host}, or point ${inSight.source} at 127.0.0.1, localhost or a Unix socket${kind === 'dev' ? ' (inside the dev stack\'s network, name its database host in DEV_DB_HOST)' : ''}`;
     throw new UserError(`${inSight.source} points at ${inSight.settings.host}, but ${how} may only reach loopback or a Unix socket; nothing was done`, fix);
   }
 

@@ -125,7 +125,7 @@ export function checkGivenPassword(name: string, pw: string): string {
  * one URL rule above.
  */
 export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRoot: string): TargetConfig {
-  const decision = decideTarget({ flagTarget: flags.target, envTarget: env.DB_TARGET, flagUrl: flags.url, envUrl: env.DATABASE_URL });
+  const decision = decideTarget({ flagTarget: flags.target, envTarget: env.DB_TARGET, flagUrl: flags.url, envUrl: env.DATABASE_URL, devHost: env.DEV_DB_HOST });
   const { kind, url } = decision;
   const { database } = decideDatabase({ flagDatabase: flags.database, envDatabase: env.DB_NAME, url });
   const warnings: string[] = [];
@@ -139,7 +139,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRo
     admin = { ...url.settings, database: MAINTENANCE_DATABASE, password: url.settings.password ?? (env.PGPASSWORD || undefined) };
   } else if (kind === 'dev') {
     admin = {
-      host: '127.0.0.1',
+      host: env.DEV_DB_HOST || '127.0.0.1',
       port: intSetting(env, 'DEV_DB_PORT', DEFAULT_DEV_PORT, 1, 65535),
       database: MAINTENANCE_DATABASE,
       user: env.DEV_DB_ADMIN_USER ?? 'postgres',
