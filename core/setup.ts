@@ -67,25 +67,14 @@ export const MIGRATION_LOCK_TIMEOUT_MS = 10 * 60_000;
  */
 export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   validateDatabaseName(input.database);
-  const progress = input.onProgress ?? (() => {});
   const model = roleModel({ database: input.database, appConnectionLimit: appConnectionLimit(input.pool) });
-  const changes: SetupReport['changes'] = [];
-  const onChange: ChangeListener = (line, scope, subject) => {
-    changes.push({ line, scope, subject });
-    input.onChange?.(line, scope, subject);
-  };
-  const connection = (database: string): [ConnectionSettings, ConnectOptions] => [
-    { ...input.admin, database },
-    { applicationName: 'pgsteward setup', ...(input.onQuery ? { onQuery: input.onQuery } : {}) },
-  ];
+  const { progress, onChange, changes, connection } = setupRun(input);
 
   progress('roles');
   const cluster = await withConnection(...connection(MAINTENANCE_DATABASE), (maint) => convergeCluster(maint, model, { passwords: input.passwords, onChange }));
 
   const migrations = await withConnection(...connection(input.database), (db) =>
-    // The database's migration lock (sqlx's own) keeps privileges and migrations from
-    // interleaving with another setup or a `sqlx migrate run` on the same database.
-    withAdvisoryLock(db, sqlxLockKey(input.database), { timeoutMs: MIGRATION_LOCK_TIMEOUT_MS, what: `the migration lock on database ${input.database}`, idleHint: 'an idle holder is often a crashed migration client' }, async () => {
+    withMigrationLock(db, input.database, async () => {
       progress('privileges');
       const state = await convergeInDatabase(db, model, { extensions: PRIVILEGED_EXTENSIONS, onChange });
       await createPrivilegedExtensions(db, state, onChange);
@@ -98,6 +87,28 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
     }),
   );
   return { database: input.database, databaseCreated: cluster.databaseCreated, rolesCreated: cluster.rolesCreated, roles: model.roles, migrations, serverVersion: cluster.state.serverVersion, changes };
+}
+
+/** What one run carries: its progress line, the changes it records, and how it connects. */
+function setupRun(input: SetupInput) {
+  const changes: SetupReport['changes'] = [];
+  const onChange: ChangeListener = (line, scope, subject) => {
+    changes.push({ line, scope, subject });
+    input.onChange?.(line, scope, subject);
+  };
+  const connection = (database: string): [ConnectionSettings, ConnectOptions] => [
+    { ...input.admin, database },
+    { applicationName: 'pgsteward setup', ...(input.onQuery ? { onQuery: input.onQuery } : {}) },
+  ];
+  return { progress: input.onProgress ?? (() => {}), onChange, changes, connection };
+}
+
+/**
+ * The database's migration lock (sqlx's own), held around privileges and migrations so they
+ * never interleave with another setup or a `sqlx migrate run` on the same database.
+ */
+function withMigrationLock<T>(db: Sql, database: string, fn: () => Promise<T>): Promise<T> {
+  return withAdvisoryLock(db, sqlxLockKey(database), { timeoutMs: MIGRATION_LOCK_TIMEOUT_MS, what: `the migration lock on database ${database}`, idleHint: 'an idle holder is often a crashed migration client' }, fn);
 }
 
 /**

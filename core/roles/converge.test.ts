@@ -7,6 +7,7 @@ import { pgAdmin, provisionDatabase, uniqueName, withSql, type ProvisionedDataba
 import { runOne } from '../../checks/test-support.ts';
 import { LOGIN_ROLES, type LoginRole } from '../config/role-names.ts';
 import { generatePassword } from '../secrets.ts';
+import { pg15Admin, provisionPg15 } from '../../test/pg15.ts';
 
 /**
  * setup-db converges every role to exactly the model, against a real PostgreSQL 17: each kind
@@ -160,6 +161,29 @@ describe('setup-db converges tampered roles back to the model', () => {
       }
     });
     expect(sqlState).toBe('42501');
+  });
+});
+
+describe('setup-db converges on PostgreSQL 15 too (no per-grant INHERIT/SET, no GRANTED BY for roles)', () => {
+  it('revokes memberships, settings and extra grants, then has nothing to do', async () => {
+    const db = await provisionPg15('conv15');
+    const r = { owner: `${db.database}_owner`, migrator: `${db.database}_migrator`, app: `${db.database}_app` };
+    await withSql(db.admin, (sql) =>
+      sql.unsafe(`GRANT pg_execute_server_program, ${ident(r.owner)} TO ${ident(r.app)}; ALTER ROLE ${ident(r.app)} SET work_mem = '64MB';
+        GRANT TRUNCATE ON users TO ${ident(r.app)}; GRANT ${ident(r.owner)} TO ${ident(r.migrator)} WITH ADMIN OPTION`),
+    );
+    const setup = () => setupDatabase({ admin: pg15Admin(), database: db.database, pool: { max: 10, min: 2, instances: 1 }, passwords: db.passwords, migrations });
+    expect((await setup()).changes.map((c) => c.line).sort()).toEqual(
+      [
+        `revoked membership of ${r.app} in pg_execute_server_program`,
+        `revoked membership of ${r.app} in ${r.owner}`,
+        `revoked ADMIN OPTION on the membership of ${r.migrator} in ${r.owner}`,
+        `removed the setting work_mem=64MB from ${r.app}`,
+        `revoked TRUNCATE on table public.users from ${r.app}`,
+      ].sort(),
+    );
+    expect((await setup()).changes).toEqual([]);
+    expect((await runOne('privileges', { connection: db.admin })).status).toBe('passed');
   });
 });
 
