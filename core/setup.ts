@@ -26,6 +26,8 @@ export interface SetupInput {
   onChange?: ChangeListener;
   /** Every statement sent to the server (tests and benchmarks count them). */
   onQuery?: (text: string) => void;
+  /** How long to wait for another run's role work on the same server (default 2 minutes). */
+  lockTimeoutMs?: number;
 }
 
 export interface SetupReport {
@@ -71,7 +73,9 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   const { progress, onChange, changes, connection } = setupRun(input);
 
   progress('roles');
-  const cluster = await withConnection(...connection(MAINTENANCE_DATABASE), (maint) => convergeCluster(maint, model, { passwords: input.passwords, onChange }));
+  const cluster = await withConnection(...connection(MAINTENANCE_DATABASE), (maint) =>
+    convergeCluster(maint, model, { passwords: input.passwords, onChange, ...(input.lockTimeoutMs ? { lockTimeoutMs: input.lockTimeoutMs } : {}) }),
+  );
 
   const migrations = await withConnection(...connection(input.database), (db) =>
     withMigrationLock(db, input.database, async () => {

@@ -8,6 +8,8 @@ import { runOne } from '../../checks/test-support.ts';
 import { LOGIN_ROLES, type LoginRole } from '../config/role-names.ts';
 import { generatePassword } from '../secrets.ts';
 import { pg15Admin, provisionPg15 } from '../../test/pg15.ts';
+import { connect } from '../db/connect.ts';
+import { CLUSTER_SETUP_LOCK } from './converge.ts';
 
 /**
  * setup-db converges every role to exactly the model, against a real PostgreSQL 17: each kind
@@ -202,6 +204,19 @@ describe('setup-db under concurrency', () => {
       expect(reports.reduce((n, x) => n + x.migrations.applied.length, 0)).toBe(migrations.length);
       const ledger = await withSql(pgAdmin(database), (sql) => sql<{ version: bigint; n: number }[]>`select version, count(*)::int as n from _sqlx_migrations group by version order by version`);
       expect(ledger.map((l) => l.n)).toEqual(migrations.map(() => 1));
+    }
+  });
+
+  it('waits for the role lock with a timeout, and names its holder when it runs out', async () => {
+    const holder = connect(pgAdmin(), { max: 1, applicationName: 'stuck setup' });
+    try {
+      await holder.unsafe(`SELECT pg_advisory_lock(${CLUSTER_SETUP_LOCK})`);
+      const passwords = Object.fromEntries(LOGIN_ROLES.map((x) => [x, generatePassword()])) as Record<LoginRole, string>;
+      await expect(setupDatabase({ admin: pgAdmin(), database: uniqueName('locked'), pool: { max: 10, min: 2, instances: 1 }, passwords, migrations, lockTimeoutMs: 300 })).rejects.toThrow(
+        /^timed out after 300 ms waiting for the setup lock on this server, held by pid \d+ \(stuck setup, user postgres, idle since /,
+      );
+    } finally {
+      await holder.end({ timeout: 5 });
     }
   });
 });

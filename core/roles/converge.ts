@@ -47,11 +47,11 @@ export interface ClusterResult {
  * once would otherwise update the same catalog rows together ("tuple concurrently updated").
  * `maint` must be a connection to the maintenance database (a single session).
  */
-export async function convergeCluster(maint: Sql, model: RoleModel, opts: { passwords: Partial<Record<LoginRole, string>>; onChange?: ChangeListener }): Promise<ClusterResult> {
+export async function convergeCluster(maint: Sql, model: RoleModel, opts: { passwords: Partial<Record<LoginRole, string>>; onChange?: ChangeListener; lockTimeoutMs?: number }): Promise<ClusterResult> {
   return withAdvisoryLock(
     maint,
     CLUSTER_SETUP_LOCK,
-    { timeoutMs: CLUSTER_SETUP_LOCK_TIMEOUT_MS, what: 'the setup lock on this server' },
+    { timeoutMs: opts.lockTimeoutMs ?? CLUSTER_SETUP_LOCK_TIMEOUT_MS, what: 'the setup lock on this server' },
     async () => {
       let state = await readClusterState(maint, model);
       const rolesCreated = model.specs.map((s) => s.name).filter((n) => !state.roles.some((r) => r.name === n));
