@@ -1,16 +1,14 @@
 import { connectChecked, ident, withConnection, type ConnectOptions, type Sql } from './db/connect.ts';
-import { withAdvisoryLock } from './db/advisory-lock.ts';
 import type { ConnectionSettings } from './db/url.ts';
 import { roleNames, validateDatabaseName, type LoginRole, type RoleNames } from './config/role-names.ts';
 import { appConnectionLimit, MAINTENANCE_DATABASE, type PoolBudget } from './config/target-settings.ts';
 import type { Migration } from './migrations/files.ts';
 import { sqlxLockKey } from './migrations/lock.ts';
 import { migrate, migrationStatus, type MigrateResult } from './migrations/runner.ts';
-import { convergeCluster, convergeInDatabase, type ChangeListener } from './roles/converge.ts';
+import { convergeCluster, convergeInDatabase, withLock, type ChangeListener } from './roles/converge.ts';
 import type { Change } from './roles/changes.ts';
 import { roleModel, type RoleModel } from './roles/model.ts';
 import { PRIVILEGED_EXTENSIONS, privilegedExtensionStatement } from './roles/sql.ts';
-import type { DatabaseState } from './roles/state.ts';
 import { UserError } from './errors.ts';
 
 export interface SetupInput {
@@ -63,7 +61,7 @@ export const MIGRATION_LOCK_TIMEOUT_MS = 10 * 60_000;
 /**
  * Setup, top to bottom: converge the roles and the database on the maintenance database, then,
  * inside the database, converge the privileges, make the privileged extensions available,
- * apply pending migrations and converge again what they created. Every step reads the state
+ * apply pending migrations and converge again what they created (in a new database, only then). Every step reads the state
  * once and sends only the statements that change something, so a converged database gets no
  * DDL. Used by `setup-db`, `start`, `reset-db`, the dev stack's bootstrap and the prod Lambda.
  */
@@ -79,13 +77,15 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
 
   const migrations = await withConnection(...connection(input.database), (db) =>
     withMigrationLock(db, input.database, async () => {
-      progress('privileges');
-      const state = await convergeInDatabase(db, model, { extensions: PRIVILEGED_EXTENSIONS, onChange });
-      await createPrivilegedExtensions(db, state, onChange);
-      const result = await applyPendingMigrations(db, model, input.migrations, progress);
-      if (result.applied.length > 0) {
-        progress('object grants');
-        await convergeInDatabase(db, model, { extensions: [], onChange });
+      // A database this run created has nothing to fence yet: one pass after its migrations does it all.
+      if (!cluster.databaseCreated) {
+        progress('privileges');
+        await convergeInDatabase(db, model, { onChange });
+      }
+      const result = await applyPendingMigrations(db, model, input.migrations, progress, () => createPrivilegedExtensions(db, onChange));
+      if (result.applied.length > 0 || cluster.databaseCreated) {
+        progress('privileges');
+        await convergeInDatabase(db, model, { onChange });
       }
       return result;
     }),
@@ -112,32 +112,38 @@ function setupRun(input: SetupInput) {
  * never interleave with another setup or a `sqlx migrate run` on the same database.
  */
 function withMigrationLock<T>(db: Sql, database: string, fn: () => Promise<T>): Promise<T> {
-  return withAdvisoryLock(db, sqlxLockKey(database), { timeoutMs: MIGRATION_LOCK_TIMEOUT_MS, what: `the migration lock on database ${database}`, idleHint: 'an idle holder is often a crashed migration client' }, fn);
+  return withLock(db, sqlxLockKey(database), { timeoutMs: MIGRATION_LOCK_TIMEOUT_MS, what: `the migration lock on database ${database}`, idleHint: 'an idle holder is often a crashed migration client' }, fn);
 }
 
 /**
  * Extensions a migration may need but the owner role may not create; made by the administrator
- * when the server offers them. Not offered, or not permitted: the migration installs its own.
+ * when the server offers them, just before migrations run. Not offered, or not permitted: the
+ * migration installs its own.
  */
-async function createPrivilegedExtensions(db: Sql, state: DatabaseState, onChange: ChangeListener): Promise<void> {
-  for (const ext of state.extensions.filter((e) => !e.installed)) {
+async function createPrivilegedExtensions(db: Sql, onChange: ChangeListener): Promise<void> {
+  const missing = await db<{ name: string }[]>`
+    select name from pg_available_extensions where name = any(${[...PRIVILEGED_EXTENSIONS]}) and installed_version is null`;
+  for (const { name } of missing) {
     try {
-      await db.unsafe(privilegedExtensionStatement(ext.name));
-      onChange(`created extension ${ext.name}`, 'database');
+      await db.unsafe(privilegedExtensionStatement(name));
+      onChange(`created extension ${name}`, 'database');
     } catch {
       // not permitted for this administrator
     }
   }
 }
 
-/** Migrations, only when some are pending (or the ledger has a problem the runner will name). */
-async function applyPendingMigrations(db: Sql, model: RoleModel, migrations: readonly Migration[], progress: (m: string) => void): Promise<MigrateResult> {
+/**
+ * Migrations, only when some are pending (or the ledger has a problem the runner will name);
+ * `beforeApplying` runs first, and only then.
+ */
+async function applyPendingMigrations(db: Sql, model: RoleModel, migrations: readonly Migration[], progress: (m: string) => void, beforeApplying: () => Promise<void>): Promise<MigrateResult> {
   const status = await migrationStatus(db, migrations);
   if (!status.problem && status.pending.length === 0) return { applied: [], alreadyApplied: status.applied.length };
+  await beforeApplying();
   progress('migrations');
   return migrate(db, model.database, migrations, { runAs: model.roles.owner });
 }
-
 /** Drops and recreates the database's schema; the caller has confirmed and taken a backup. */
 export async function dropSchema(admin: ConnectionSettings, database: string, schema = 'public'): Promise<void> {
   const roles = roleNames(database);

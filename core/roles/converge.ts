@@ -1,5 +1,5 @@
 import type { Sql } from '../db/connect.ts';
-import { withAdvisoryLock } from '../db/advisory-lock.ts';
+import { releaseAdvisoryLock, withAdvisoryLock, type AcquireOptions } from '../db/advisory-lock.ts';
 import { errorLine, UserError } from '../errors.ts';
 import type { LoginRole } from '../config/role-names.ts';
 import { batch, linesOf, type Change } from './changes.ts';
@@ -18,6 +18,20 @@ import { readClusterState, readDatabaseState, type ClusterState, type DatabaseSt
 /** The session-level advisory lock that serialises role work per cluster ("pgstewar" in ASCII). */
 export const CLUSTER_SETUP_LOCK = 0x7067737465776172n;
 export const CLUSTER_SETUP_LOCK_TIMEOUT_MS = 120_000;
+
+/**
+ * An advisory lock that costs one round trip when nobody holds it (pg_try_advisory_lock), and
+ * otherwise waits in PostgreSQL's queue with a timeout that names the holder.
+ */
+export async function withLock<T>(sql: Sql, key: bigint, opts: AcquireOptions, fn: () => Promise<T>): Promise<T> {
+  const [row] = await sql.unsafe<{ got: boolean }[]>(`SELECT pg_try_advisory_lock(${key.toString()}) AS got`);
+  if (!row?.got) return withAdvisoryLock(sql, key, opts, fn);
+  try {
+    return await fn();
+  } finally {
+    await releaseAdvisoryLock(sql, key).catch(() => {});
+  }
+}
 
 export type ChangeListener = (line: string, scope: Change['scope'], subject?: string) => void;
 
@@ -48,7 +62,7 @@ export interface ClusterResult {
  * `maint` must be a connection to the maintenance database (a single session).
  */
 export async function convergeCluster(maint: Sql, model: RoleModel, opts: { passwords: Partial<Record<LoginRole, string>>; onChange?: ChangeListener; lockTimeoutMs?: number }): Promise<ClusterResult> {
-  return withAdvisoryLock(
+  return withLock(
     maint,
     CLUSTER_SETUP_LOCK,
     { timeoutMs: opts.lockTimeoutMs ?? CLUSTER_SETUP_LOCK_TIMEOUT_MS, what: 'the setup lock on this server' },
@@ -73,7 +87,7 @@ export async function convergeCluster(maint: Sql, model: RoleModel, opts: { pass
 
 /** Only the five roles (no database), under the same lock: a restore that lands objects owned by another database's roles. */
 export async function convergeRoles(maint: Sql, model: RoleModel, opts: { passwords: Partial<Record<LoginRole, string>>; onChange?: ChangeListener }): Promise<string[]> {
-  return withAdvisoryLock(maint, CLUSTER_SETUP_LOCK, { timeoutMs: CLUSTER_SETUP_LOCK_TIMEOUT_MS, what: 'the setup lock on this server' }, async () => {
+  return withLock(maint, CLUSTER_SETUP_LOCK, { timeoutMs: CLUSTER_SETUP_LOCK_TIMEOUT_MS, what: 'the setup lock on this server' }, async () => {
     const state = await readClusterState(maint, model);
     await applyChanges(maint, planRoles({ state, model, passwords: opts.passwords }), opts.onChange);
     return model.specs.map((s) => s.name).filter((n) => !state.roles.some((r) => r.name === n));
@@ -81,8 +95,8 @@ export async function convergeRoles(maint: Sql, model: RoleModel, opts: { passwo
 }
 
 /** Privileges inside the database; `db` is a session on it. Returns the state it planned from. */
-export async function convergeInDatabase(db: Sql, model: RoleModel, opts: { extensions: readonly string[]; onChange?: ChangeListener }): Promise<DatabaseState> {
-  const state = await readDatabaseState(db, model, opts.extensions);
+export async function convergeInDatabase(db: Sql, model: RoleModel, opts: { onChange?: ChangeListener }): Promise<DatabaseState> {
+  const state = await readDatabaseState(db, model);
   await applyChanges(db, planPrivileges(state, model), opts.onChange);
   return state;
 }

@@ -55,7 +55,6 @@ function convergedDatabase(over: Partial<DatabaseState> = {}): DatabaseState {
       { role: r.owner, schema: undefined, objtype: 'f', acl: [] },
     ],
     owned: [],
-    extensions: [],
     ...over,
   };
 }

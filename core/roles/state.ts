@@ -98,7 +98,6 @@ export interface DatabaseState {
   defaults: DefaultAclRow[];
   /** Objects (in this database, or shared) owned by one of the login roles. */
   owned: Array<{ role: string; type: string; identity: string }>;
-  extensions: Array<{ name: string; installed: boolean }>;
 }
 
 /**
@@ -197,29 +196,26 @@ SELECT json_build_object(
       SELECT pg_get_userbyid(d.defaclrole)::text AS role, n.nspname::text AS schema, d.defaclobjtype::text AS objtype,
              ${aclJson('d.defaclacl', `'r'`, 'd.defaclrole')} AS acl
         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-       WHERE NOT (d.defaclnamespace = 0 AND d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $4) AND d.defaclobjtype IN ('r', 'S', 'f'))
+       WHERE NOT (d.defaclnamespace = 0 AND d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $3) AND d.defaclobjtype IN ('r', 'S', 'f'))
       UNION ALL
       -- The owner's defaults in every schema, as they take effect: no row means the built-in default.
       SELECT o.rolname::text, NULL, t.objtype, ${aclJson('d.defaclacl', 't.code::"char"', 'o.oid')}
         FROM pg_roles o CROSS JOIN (VALUES ('r', 'r'), ('S', 's'), ('f', 'f')) AS t(objtype, code)
         LEFT JOIN pg_default_acl d ON d.defaclrole = o.oid AND d.defaclnamespace = 0 AND d.defaclobjtype::text = t.objtype
-       WHERE o.rolname = $4) x),
+       WHERE o.rolname = $3) x),
   'owned', (SELECT coalesce(json_agg(json_build_object('role', r.rolname, 'type', o.type, 'identity', o.identity) ORDER BY r.rolname, o.type, o.identity), '[]'::json)
     FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
     CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
-    WHERE d.refclassid = 'pg_authid'::regclass AND d.deptype = 'o' AND r.rolname = ANY($5::text[])
-      AND d.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))),
-  'extensions', (SELECT coalesce(json_agg(json_build_object('name', e.name, 'installed', e.installed_version IS NOT NULL) ORDER BY e.name), '[]'::json)
-    FROM pg_available_extensions e WHERE e.name = ANY($3::text[]))
+    WHERE d.refclassid = 'pg_authid'::regclass AND d.deptype = 'o' AND r.rolname = ANY($4::text[])
+      AND d.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database())))
 ) AS state`;
 
 /** One round trip inside the database. */
-export async function readDatabaseState(sql: Sql, model: RoleModel, extensions: readonly string[]): Promise<DatabaseState> {
+export async function readDatabaseState(sql: Sql, model: RoleModel): Promise<DatabaseState> {
   const logins = model.specs.filter((s) => s.login).map((s) => s.name);
   const [row] = await sql.unsafe<{ state: DatabaseState & { defaults: Array<DefaultAclRow & { schema: string | null }> } }[]>(DATABASE_STATE_QUERY, [
     roleNamesOf(model),
     [...model.schemas],
-    [...extensions],
     model.roles.owner,
     logins,
   ] as never[]);
