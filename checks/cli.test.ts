@@ -8,8 +8,17 @@ import { runCli } from '../test/cli.ts';
 import { runChecks } from './suite.ts';
 import { applyFixes, fixtureDatabase } from './test-support.ts';
 
+/** Runs the CLI with any URL password moved to PGPASSWORD, the documented way (a password in --url draws a warning). */
 function cli(args: string[]) {
-  return runCli('checks/cli.ts', args, { DB_POOL_MAX: '10', DB_APP_INSTANCES: '1' });
+  let password: string | undefined;
+  const moved = args.map((a) => {
+    if (!/^postgres(ql)?:\/\//.test(a)) return a;
+    const u = new URL(a);
+    if (u.password) password = decodeURIComponent(u.password);
+    u.password = '';
+    return u.toString();
+  });
+  return runCli('checks/cli.ts', moved, { DB_POOL_MAX: '10', DB_APP_INSTANCES: '1', ...(password ? { PGPASSWORD: password } : {}) });
 }
 
 describe('checks CLI', () => {

@@ -5,12 +5,11 @@ import { runCommand, TARGET_OPTIONS, type ParsedArgs } from '../core/cli/command
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
-import { roleNames, validateName, type RoleNames } from '../core/config/names.ts';
-import { parsePoolBudget, type PoolBudget } from '../core/config/target.ts';
-import { parseDatabaseUrl, redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
+import { roleNames, validateName, type RoleNames } from '../core/config/role-names.ts';
+import type { PoolBudget } from '../core/config/target-settings.ts';
+import { redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
-import { rememberSecret } from '../core/secrets.ts';
-import { adminConnection, openTarget } from '../core/target.ts';
+import { adminConnection, openTarget } from '../core/open-target.ts';
 import { CHECKS, runChecks } from './suite.ts';
 import { exitCodeFor } from './report/exit-code.ts';
 import { formatHuman, type Style } from './report/human.ts';
@@ -26,17 +25,10 @@ interface Resolved {
 }
 
 /**
- * --url names the database under check directly; otherwise the target (default local) gives
- * the administrative connection and --database (default app) the database.
+ * The database under check, by the rule every command follows: the URL's path names it (as in
+ * sqlx's DATABASE_URL), else --database, DB_NAME or app; the target gives the connection.
  */
 async function resolveConnection(args: ParsedArgs): Promise<Resolved> {
-  const v = args.values;
-  if (typeof v.url === 'string' && v.target === undefined) {
-    const c = parseDatabaseUrl(v.url, '--url');
-    rememberSecret(c.password);
-    const database = typeof v.database === 'string' ? validateName(v.database) : c.database;
-    return { connection: { ...c, database }, pool: parsePoolBudget(process.env) };
-  }
   const config = targetConfigFromArgs(args);
   const target = await openTarget(config, { start: false });
   return { connection: adminConnection(target), pool: config.pool };

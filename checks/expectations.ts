@@ -1,5 +1,5 @@
-import { parsePoolBudget, type PoolBudget } from '../core/config/target.ts';
-import type { RoleNames } from '../core/config/names.ts';
+import { parsePoolBudget, type PoolBudget } from '../core/config/target-settings.ts';
+import type { RoleNames } from '../core/config/role-names.ts';
 import type { Ignore } from './lib/ignores.ts';
 
 /**

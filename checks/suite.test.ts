@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ident, type Sql } from '../core/db/connect.ts';
-import { roleNames } from '../core/config/names.ts';
+import { roleNames } from '../core/config/role-names.ts';
 import { isUserError } from '../core/errors.ts';
 import { pgAdmin, provisionDatabase, uniqueName, withSql, type ProvisionedDatabase } from '../test/db.ts';
 import { CHECK_IDS, CHECKS, runChecks, selectChecks } from './suite.ts';

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { withConnection } from '../core/db/connect.ts';
 import { serverInfo } from '../core/db/server.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
-import { NAME_PATTERN, roleNames, type RoleNames } from '../core/config/names.ts';
+import { NAME_PATTERN, roleNames, type RoleNames } from '../core/config/role-names.ts';
 import { errorLine, UserError } from '../core/errors.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { scrub } from '../core/secrets.ts';

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import type { Sql } from '../core/db/connect.ts';
-import type { RoleNames } from '../core/config/names.ts';
+import type { RoleNames } from '../core/config/role-names.ts';
 import type { Expectations } from './expectations.ts';
 
 export type Severity = 'error' | 'warning';

@@ -1,25 +1,18 @@
-import { connectChecked, ident, type Sql } from './db/connect.ts';
+import { connectChecked, ident, withConnection, type ConnectOptions, type Sql } from './db/connect.ts';
 import type { ConnectionSettings } from './db/url.ts';
-import type { LoginRole, RoleNames } from './config/names.ts';
-import { roleNames } from './config/names.ts';
-import { appConnectionLimit, type PoolBudget } from './config/target.ts';
+import { roleNames, validateDatabaseName, type LoginRole, type RoleNames } from './config/role-names.ts';
+import { appConnectionLimit, MAINTENANCE_DATABASE, type PoolBudget } from './config/target-settings.ts';
 import type { Migration } from './migrations/files.ts';
-import { migrate, type MigrateResult } from './migrations/runner.ts';
-import {
-  adminMembershipStatement,
-  clusterRoleStatements,
-  createDatabaseStatement,
-  databaseAccessStatements,
-  objectGrantStatements,
-  privilegedExtensionStatement,
-  PRIVILEGED_EXTENSIONS,
-  schemaStatements,
-} from './roles/sql.ts';
-import { scramVerifier } from './roles/scram.ts';
+import { sqlxLockKey } from './migrations/lock.ts';
+import { migrate, migrationStatus, type MigrateResult } from './migrations/runner.ts';
+import { convergeCluster, convergeInDatabase, withLock, type ChangeListener } from './roles/converge.ts';
+import type { Change } from './roles/changes.ts';
+import { roleModel, type RoleModel } from './roles/model.ts';
+import { PRIVILEGED_EXTENSIONS, privilegedExtensionStatement } from './roles/sql.ts';
 import { UserError } from './errors.ts';
 
 export interface SetupInput {
-  /** Superuser or RDS master, on the maintenance database. */
+  /** Superuser or RDS master; setup reaches the maintenance database and the database itself with it. */
   admin: ConnectionSettings;
   database: string;
   pool: PoolBudget;
@@ -27,6 +20,12 @@ export interface SetupInput {
   passwords: Partial<Record<LoginRole, string>>;
   migrations: readonly Migration[];
   onProgress?: (message: string) => void;
+  /** Each change as it is made, one line each: `revoked membership of app_app in pg_execute_server_program`. */
+  onChange?: ChangeListener;
+  /** Every statement sent to the server (tests and benchmarks count them). */
+  onQuery?: (text: string) => void;
+  /** How long to wait for another run's role work on the same server (default 2 minutes). */
+  lockTimeoutMs?: number;
 }
 
 export interface SetupReport {
@@ -36,6 +35,8 @@ export interface SetupReport {
   roles: RoleNames;
   migrations: MigrateResult;
   serverVersion: string;
+  /** What setup changed to reach the model; empty on a converged database. */
+  changes: Array<{ line: string; scope: Change['scope']; subject?: string | undefined }>;
 }
 
 /** One line for humans: "applied 3, 9 already applied". */
@@ -45,78 +46,101 @@ export function describeSetup(r: SetupReport): string {
   return `${created}${roles}applied ${r.migrations.applied.length}, ${r.migrations.alreadyApplied} already applied`;
 }
 
-async function execAll(sql: Sql, statements: readonly string[]): Promise<void> {
-  for (const s of statements) await sql.unsafe(s);
+/**
+ * The change lines worth printing: every change to a role or database that existed before this
+ * run. What the run created is summed up by describeSetup; its first grants are not news.
+ */
+export function changesToReport(r: SetupReport): string[] {
+  const created = new Set(r.rolesCreated);
+  return r.changes.filter((c) => !(r.databaseCreated && c.scope === 'database') && !(c.subject && created.has(c.subject))).map((c) => c.line);
+}
+
+/** How long setup waits for a migration that another client (sqlx, a second setup) is running. */
+export const MIGRATION_LOCK_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Setup, top to bottom: converge the roles and the database on the maintenance database, then,
+ * inside the database, converge the privileges, make the privileged extensions available,
+ * apply pending migrations and converge again what they created (in a new database, only then). Every step reads the state
+ * once and sends only the statements that change something, so a converged database gets no
+ * DDL. Used by `setup-db`, `start`, `reset-db`, the dev stack's bootstrap and the prod Lambda.
+ */
+export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
+  validateDatabaseName(input.database);
+  const model = roleModel({ database: input.database, appConnectionLimit: appConnectionLimit(input.pool) });
+  const { progress, onChange, changes, connection } = setupRun(input);
+
+  progress('roles');
+  const cluster = await withConnection(...connection(MAINTENANCE_DATABASE), (maint) =>
+    convergeCluster(maint, model, { passwords: input.passwords, onChange, ...(input.lockTimeoutMs ? { lockTimeoutMs: input.lockTimeoutMs } : {}) }),
+  );
+
+  const migrations = await withConnection(...connection(input.database), (db) =>
+    withMigrationLock(db, input.database, async () => {
+      // A database this run created has nothing to fence yet: one pass after its migrations does it all.
+      if (!cluster.databaseCreated) {
+        progress('privileges');
+        await convergeInDatabase(db, model, { onChange });
+      }
+      const result = await applyPendingMigrations(db, model, input.migrations, progress, () => createPrivilegedExtensions(db, onChange));
+      if (result.applied.length > 0 || cluster.databaseCreated) {
+        progress('privileges');
+        await convergeInDatabase(db, model, { onChange });
+      }
+      return result;
+    }),
+  );
+  return { database: input.database, databaseCreated: cluster.databaseCreated, rolesCreated: cluster.rolesCreated, roles: model.roles, migrations, serverVersion: cluster.state.serverVersion, changes };
+}
+
+/** What one run carries: its progress line, the changes it records, and how it connects. */
+function setupRun(input: SetupInput) {
+  const changes: SetupReport['changes'] = [];
+  const onChange: ChangeListener = (line, scope, subject) => {
+    changes.push({ line, scope, subject });
+    input.onChange?.(line, scope, subject);
+  };
+  const connection = (database: string): [ConnectionSettings, ConnectOptions] => [
+    { ...input.admin, database },
+    { applicationName: 'pgsteward setup', ...(input.onQuery ? { onQuery: input.onQuery } : {}) },
+  ];
+  return { progress: input.onProgress ?? (() => {}), onChange, changes, connection };
 }
 
 /**
- * Roles, database, privileges, then migrations. Safe and idempotent: every step converges,
- * so running it again changes nothing that is already right. Used by `setup-db`, by
- * `reset-db`, by the dev stack's bootstrap container and by the prod bootstrap Lambda.
+ * The database's migration lock (sqlx's own), held around privileges and migrations so they
+ * never interleave with another setup or a `sqlx migrate run` on the same database.
  */
-export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
-  const progress = input.onProgress ?? (() => {});
-  const roles = roleNames(input.database);
-  const verifiers: Partial<Record<LoginRole, string>> = {};
-  for (const [role, pw] of Object.entries(input.passwords) as [LoginRole, string][]) verifiers[role] = scramVerifier(pw);
+function withMigrationLock<T>(db: Sql, database: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(db, sqlxLockKey(database), { timeoutMs: MIGRATION_LOCK_TIMEOUT_MS, what: `the migration lock on database ${database}`, idleHint: 'an idle holder is often a crashed migration client' }, fn);
+}
 
-  const maint = await connectChecked(input.admin, { max: 1, applicationName: 'pgsteward setup' });
-  let databaseCreated = false;
-  let rolesCreated: string[] = [];
-  let serverVersion = '';
-  try {
-    const [v] = await maint<{ server_version: string; num: number }[]>`select current_setting('server_version') as server_version, current_setting('server_version_num')::int as num`;
-    serverVersion = v!.server_version;
-    const names = Object.values(roles);
-    const before = await maint<{ rolname: string }[]>`select rolname from pg_roles where rolname = any(${names})`;
-    progress('roles');
-    await execAll(maint, clusterRoleStatements({ database: input.database, roles, appConnectionLimit: appConnectionLimit(input.pool), verifiers }));
-    await maint.unsafe(adminMembershipStatement(roles));
-    rolesCreated = names.filter((n) => !before.some((b) => b.rolname === n));
-    const exists = await maint`select 1 from pg_database where datname = ${input.database}`;
-    if (exists.length === 0) {
-      progress(`create database ${input.database}`);
-      await maint.unsafe(createDatabaseStatement(input.database, roles));
-      databaseCreated = true;
+/**
+ * Extensions a migration may need but the owner role may not create; made by the administrator
+ * when the server offers them, just before migrations run. Not offered, or not permitted: the
+ * migration installs its own.
+ */
+async function createPrivilegedExtensions(db: Sql, onChange: ChangeListener): Promise<void> {
+  const missing = await db<{ name: string }[]>`
+    select name from pg_available_extensions where name = any(${[...PRIVILEGED_EXTENSIONS]}) and installed_version is null`;
+  for (const { name } of missing) {
+    try {
+      await db.unsafe(privilegedExtensionStatement(name));
+      onChange(`created extension ${name}`, 'database');
+    } catch {
+      // not permitted for this administrator
     }
-    await execAll(maint, databaseAccessStatements(input.database, roles));
-  } finally {
-    await maint.end({ timeout: 5 });
   }
+}
 
-  const adminDb = await connectChecked({ ...input.admin, database: input.database }, { max: 1, applicationName: 'pgsteward setup' });
-  try {
-    progress('schema privileges');
-    await execAll(adminDb, schemaStatements(roles));
-    for (const ext of PRIVILEGED_EXTENSIONS) {
-      await adminDb.unsafe(privilegedExtensionStatement(ext)).catch(() => {
-        // Not offered, or not permitted: the migration installs the portable function instead.
-      });
-    }
-  } finally {
-    await adminDb.end({ timeout: 5 });
-  }
-
-  // Migrate as the migrator when we can log in as it; otherwise as the administrator acting as the owner.
-  const asMigrator = input.passwords.migrator !== undefined;
-  const migrator = await connectChecked(
-    asMigrator ? { ...input.admin, database: input.database, user: roles.migrator, password: input.passwords.migrator } : { ...input.admin, database: input.database },
-    { max: 1, applicationName: 'pgsteward migrate' },
-  );
-  let migrations: MigrateResult;
-  try {
-    progress('migrations');
-    migrations = await migrate(migrator, input.database, input.migrations, { runAs: roles.owner });
-  } finally {
-    await migrator.end({ timeout: 5 });
-  }
-
-  const grants = await connectChecked({ ...input.admin, database: input.database }, { max: 1, applicationName: 'pgsteward setup' });
-  try {
-    progress('object grants');
-    await execAll(grants, objectGrantStatements(roles));
-  } finally {
-    await grants.end({ timeout: 5 });
-  }
-  return { database: input.database, databaseCreated, rolesCreated, roles, migrations, serverVersion };
+/**
+ * Migrations, only when some are pending (or the ledger has a problem the runner will name);
+ * `beforeApplying` runs first, and only then.
+ */
+async function applyPendingMigrations(db: Sql, model: RoleModel, migrations: readonly Migration[], progress: (m: string) => void, beforeApplying: () => Promise<void>): Promise<MigrateResult> {
+  const status = await migrationStatus(db, migrations);
+  if (!status.problem && status.pending.length === 0) return { applied: [], alreadyApplied: status.applied.length, ignoredMissing: [] };
+  await beforeApplying();
+  progress('migrations');
+  return migrate(db, model.database, migrations, { runAs: model.roles.owner });
 }

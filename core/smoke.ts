@@ -1,5 +1,5 @@
 import { ident, type Sql } from './db/connect.ts';
-import type { RoleNames } from './config/names.ts';
+import type { RoleNames } from './config/role-names.ts';
 
 export interface SmokeResult {
   name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEV_PORT } from '../core/config/target.ts';
+import { DEFAULT_DEV_PORT } from '../core/config/target-settings.ts';
 import { CONFIG_KEYS, DEFAULT_POSTGRES_BASE_IMAGE, parseStackConfig, parseVpcCidr, validInsightsRetention } from './config.ts';
 
 const fail = (raw: Record<string, string>, stack = 'dev'): string => {

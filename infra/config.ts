@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.ts';
-import { NAME_PATTERN } from '../core/config/names.ts';
-import { DEFAULT_DEV_PORT, type PoolBudget } from '../core/config/target.ts';
+import { NAME_PATTERN } from '../core/config/role-names.ts';
+import { DEFAULT_DEV_PORT, type PoolBudget } from '../core/config/target-settings.ts';
 import { CA_IDENTIFIERS, DEFAULT_CA_IDENTIFIER, type CaIdentifier } from './rds-ca.ts';
 
 /**

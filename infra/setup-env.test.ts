@@ -1,12 +1,12 @@
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { resolveTarget } from '../core/config/target.ts';
+import { resolveTarget } from '../core/config/target-settings.ts';
 import { envFile, rolePasswordVar, setupDbEnv, setupSettingsEnv } from './setup-env.ts';
 
-const passwords = { migrator: 'Mig4Xk2', app: 'App9Qw1', readonly: 'Ro7Zp3', backup: 'Bk5Lm8' };
+const passwords = { migrator: 'Mig4Xk2-Tq8Rv3-Yn6Wp', app: 'App9Qw1-Zx3Cv5-Bn7Mk', readonly: 'Ro7Zp3-Hj2Kl4-Gf6Ds', backup: 'Bk5Lm8-Qa1Ws2-Ed3Rf' };
 
 describe('setup-db environment', () => {
-  it('is exactly what core/config/target.ts resolves for the dev target', () => {
+  it('is exactly what core/config/target-settings.ts resolves for the dev target', () => {
     const env = setupDbEnv({
       target: 'dev',
       database: 'shop',

@@ -1,11 +1,11 @@
-import { LOGIN_ROLES, type LoginRole } from '../core/config/names.ts';
-import type { PoolBudget } from '../core/config/target.ts';
+import { LOGIN_ROLES, type LoginRole } from '../core/config/role-names.ts';
+import type { PoolBudget } from '../core/config/target-settings.ts';
 import { secretUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
 
 /**
  * The environment `setup-db` (and the prod bootstrap Lambda) read, in exactly the names
- * core/config/target.ts resolves: DB_TARGET, DATABASE_URL, DB_NAME, DB_POOL_MAX, DB_POOL_MIN,
+ * core/config/target-settings.ts resolves: DB_TARGET, DATABASE_URL, DB_NAME, DB_POOL_MAX, DB_POOL_MIN,
  * DB_APP_INSTANCES and DB_<ROLE>_PASSWORD. Pure; the stacks feed it resolved outputs.
  */
 
@@ -49,6 +49,9 @@ export function setupSettingsEnv(i: Pick<SetupEnvInput, 'target' | 'database' | 
 /** The whole environment, secrets included: the admin URL and every role password given. */
 export function setupDbEnv(i: SetupEnvInput): Record<string, string> {
   const env: Record<string, string> = { ...setupSettingsEnv(i), DATABASE_URL: secretUrl(i.admin) };
+  // The dev target reaches only loopback unless its database host is named: inside the stack's
+  // Docker network that is the database container.
+  if (i.target === 'dev') env.DEV_DB_HOST = i.admin.host;
   for (const role of LOGIN_ROLES) {
     const pw = i.passwords[role];
     if (pw) env[rolePasswordVar(role)] = pw;

@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
-import { roleNames } from '../core/config/names.ts';
-import { appConnectionLimit, type PoolBudget } from '../core/config/target.ts';
+import { appConnectionLimit, type PoolBudget } from '../core/config/target-settings.ts';
 import type { Migration } from '../core/migrations/files.ts';
-import {
-  adminMembershipStatement,
-  clusterRoleStatements,
-  createDatabaseStatement,
-  databaseAccessStatements,
-  objectGrantStatements,
-  privilegedExtensionStatement,
-  PRIVILEGED_EXTENSIONS,
-  schemaStatements,
-} from '../core/roles/sql.ts';
+import { roleModel } from '../core/roles/model.ts';
+import { modelStatements } from '../core/roles/model-sql.ts';
+import { createDatabaseSql } from '../core/db/databases.ts';
+import { privilegedExtensionStatement, PRIVILEGED_EXTENSIONS } from '../core/roles/sql.ts';
 
 /**
  * The content key of a bootstrap run: it changes exactly when setup would do something new,
@@ -27,20 +20,12 @@ export interface SetupKeyInput {
 }
 
 /** Bump when the key's layout changes, so old and new keys never collide. */
-const LAYOUT = 'pgsteward-setup-key/1';
+const LAYOUT = 'pgsteward-setup-key/2';
 
 /** The role model as SQL text, without passwords (verifiers are salted, so they would change the key every run). */
 export function roleDefinitionSql(database: string, pool: PoolBudget): string[] {
-  const roles = roleNames(database);
-  return [
-    ...clusterRoleStatements({ database, roles, appConnectionLimit: appConnectionLimit(pool), verifiers: {} }),
-    adminMembershipStatement(roles),
-    createDatabaseStatement(database, roles),
-    ...databaseAccessStatements(database, roles),
-    ...schemaStatements(roles),
-    ...PRIVILEGED_EXTENSIONS.map((e) => privilegedExtensionStatement(e)),
-    ...objectGrantStatements(roles),
-  ];
+  const model = roleModel({ database, appConnectionLimit: appConnectionLimit(pool) });
+  return [createDatabaseSql(database, model.roles.owner), ...modelStatements(model), ...PRIVILEGED_EXTENSIONS.map((e) => privilegedExtensionStatement(e))];
 }
 
 /** One line per migration: version, file and the SHA-384 sqlx records, so any byte change shows. */

@@ -1,5 +1,5 @@
 import { UserError } from '../core/errors.ts';
-import { appConnectionLimit, type PoolBudget } from '../core/config/target.ts';
+import { appConnectionLimit, type PoolBudget } from '../core/config/target-settings.ts';
 
 /**
  * Server sizing derived from the design record's pool budget, shared by the Docker server

@@ -72,8 +72,8 @@ describe('backup-db interrupted', () => {
 describe('backup-db command', () => {
   it('against PostgreSQL 17 with only pg_dump 15: exit 2, one clear line, nothing written, no password', async () => {
     const db = await provisionDatabase('cli17');
-    const url = secretUrl(pgAdmin());
-    const r = await runCli('ops/backup-db.ts', ['--target', 'dev', '--url', url, '--database', db.database], { PGSTEWARD_HOME: pg15().stateDir, DB_BACKUP_PASSWORD: db.passwords.backup });
+    const url = secretUrl({ ...pgAdmin(), password: undefined });
+    const r = await runCli('ops/backup-db.ts', ['--target', 'dev', '--url', url, '--database', db.database], { PGSTEWARD_HOME: pg15().stateDir, PGPASSWORD: pgAdmin().password, DB_BACKUP_PASSWORD: db.passwords.backup });
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toBe(true);
     expect(r.stderr).toMatch(/^error: pg_dump 15\.\d+ cannot dump PostgreSQL 17\.\d+; install postgresql-client-17 or set PG_BIN\n$/);

@@ -7,7 +7,7 @@ import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
 import { abortOnSignals } from '../core/cli/signals.ts';
 import { describeTransfer, transferReporter } from '../core/backup/progress.ts';
 import { EXIT } from '../core/errors.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

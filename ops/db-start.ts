@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { runCommand } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 import { redactedUrl } from '../core/db/url.ts';
 import { EXIT } from '../core/errors.ts';
 

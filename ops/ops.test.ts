@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, spawnCli, waitFor } from '../test/cli.ts';
@@ -74,7 +74,7 @@ describe('ops commands on the local target', () => {
 
   it('reset-db refuses prod, refuses without confirmation, and refuses --yes off local, changing nothing', async () => {
     await withSql(admin(), (sql) => sql`insert into users (email, slug) values ('keep@example.test', 'keep')`);
-    const prod = await runCli('ops/reset-db.ts', ['--target', 'prod', '--url', 'postgres://master:Sup3rSecretPw@db.example.invalid/postgres'], env);
+    const prod = await runCli('ops/reset-db.ts', ['--target', 'prod'], { ...env, DATABASE_URL: 'postgres://master:Sup3rSecretPw@db.example.invalid/postgres' });
     expect(prod.code).toBe(2);
     expect(prod.stderr).toMatch(/^error: reset-db refuses the prod target; /);
     expect(oneLine(prod.stderr)).toBe(true);
@@ -112,13 +112,13 @@ describe('ops commands on the local target', () => {
     expect(badName.stderr).toMatch(/^error: invalid database name "Bad-Name"; use 1-48 characters/);
     expect(oneLine(badName.stderr)).toBe(true);
 
-    const refused = await runCli('ops/setup-db.ts', ['--target', 'dev', '--url', 'postgres://admin:Hunter2Hunter2@127.0.0.1:1/postgres'], env);
+    const refused = await runCli('ops/setup-db.ts', ['--target', 'dev'], { ...env, DATABASE_URL: 'postgres://admin:Hunter2Hunter2@127.0.0.1:1/postgres' });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/cannot connect to postgres:\/\/admin:\*\*\*@127\.0\.0\.1:1\/postgres: connection refused/);
     expect(oneLine(refused.stderr)).toBe(true);
     expect(allOutput(refused)).not.toContain('Hunter2Hunter2');
 
-    const badAuth = await runCli('ops/status.ts', ['--target', 'dev', '--url', `postgres://postgres:WrongPassword99@127.0.0.1:${port}/postgres`], env);
+    const badAuth = await runCli('ops/status.ts', ['--target', 'dev', '--url', `postgres://postgres@127.0.0.1:${port}/postgres`], { ...env, PGPASSWORD: 'WrongPassword99' });
     expect(badAuth.code).toBe(2);
     expect(badAuth.stderr).toMatch(/authentication failed for user "postgres"/);
     expect(allOutput(badAuth)).not.toContain('WrongPassword99');
@@ -131,6 +131,51 @@ describe('ops commands on the local target', () => {
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/Unknown option '--frobnicate'.*see setup-db --help/);
     expect(badFlag.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('setup-db prints one line per change it makes, and nothing extra on a converged database', async () => {
+    await withSql(admin(), (sql) => sql.unsafe('GRANT pg_execute_server_program TO app_app; GRANT TRUNCATE ON users TO app_app; ALTER ROLE app_app CREATEROLE'));
+    const fixed = await runCli('ops/setup-db.ts', [], env);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout.trim().split('\n')).toEqual([
+      'removed CREATEROLE from app_app',
+      'revoked membership of app_app in pg_execute_server_program',
+      'revoked TRUNCATE on table public.users from app_app',
+      expect.stringMatching(/^setup-db \(local\/app\): applied 0, \d+ already applied$/),
+    ]);
+    const again = await runCli('ops/setup-db.ts', [], env);
+    expect(again.stdout).toMatch(/^setup-db \(local\/app\): applied 0, \d+ already applied\n$/);
+  });
+
+  it('keeps a password given by hand: recorded in the secrets file, not undone by the next run; a weak one is refused', async () => {
+    const given = 'Given-By-Hand-Password-42';
+    const weak = await runCli('ops/setup-db.ts', [], { ...env, DB_APP_PASSWORD: 'short' });
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toMatch(/^error: DB_APP_PASSWORD is too weak \(5 characters, 5 different\); nothing was changed; use at least 16 characters/);
+    expect(weak.stderr).not.toMatch(/short\b(?! characters)/);
+
+    const set = await runCli('ops/setup-db.ts', [], { ...env, DB_APP_PASSWORD: given });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^set the password of app_app$/m);
+    expect(set.stdout + set.stderr).not.toContain(given);
+    expect(secrets().roles.app_app).toBe(given);
+    // the next run without the variable keeps it
+    const next = await runCli('ops/setup-db.ts', [], env);
+    expect(next.stdout).not.toMatch(/password/);
+    await withSql({ ...admin(), user: 'app_app', password: given }, (sql) => sql`select 1`);
+  });
+
+  it('refuses a secrets file other users can read, as ssh refuses such a key', async () => {
+    const file = path.join(home, 'secrets', 'local-pg17.json');
+    chmodSync(file, 0o644);
+    try {
+      const r = await runCli('ops/status.ts', [], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`error: secrets file ${file} is readable or writable by other users (mode 0644); run chmod 600 ${file}; if others could read it, rotate: remove the "roles" entries from it and run setup-db, which generates new passwords\n`);
+    } finally {
+      chmodSync(file, 0o600);
+    }
+    expect((await runCli('ops/status.ts', [], env)).code).toBe(0);
   });
 
   it('--help documents the flags and exit codes for every command', async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { runCommand } from '../core/cli/command.ts';
 import { progressLine } from '../core/cli/progress.ts';
-import { resolveTarget } from '../core/config/target.ts';
+import { resolveTarget } from '../core/config/target-settings.ts';
 import { EXIT } from '../core/errors.ts';
 import { resolveBinaries } from '../core/local/binaries.ts';
 import { describeManifest, platformRefusal, PRODUCT_MAJOR } from '../core/pgtools/install-plan.ts';

@@ -10,7 +10,7 @@ import { EXIT, UserError } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { describeSetup } from '../core/setup.ts';
-import { openTarget, setupTarget } from '../core/target.ts';
+import { openTarget, setupTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

@@ -8,10 +8,10 @@ import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
 import { ask } from '../core/cli/prompt.ts';
 import { abortOnSignals } from '../core/cli/signals.ts';
-import { TARGET_KINDS, type TargetKind } from '../core/config/target.ts';
-import { validateName } from '../core/config/names.ts';
+import { TARGET_KINDS, type TargetKind } from '../core/config/target-settings.ts';
+import { validateName } from '../core/config/role-names.ts';
 import { EXIT, UserError } from '../core/errors.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

@@ -3,8 +3,8 @@ import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
-import { describeSetup } from '../core/setup.ts';
-import { openTarget, setupTarget } from '../core/target.ts';
+import { changesToReport, describeSetup } from '../core/setup.ts';
+import { openTarget, setupTarget } from '../core/open-target.ts';
 import { EXIT } from '../core/errors.ts';
 import { progressLine } from '../core/cli/progress.ts';
 
@@ -16,18 +16,25 @@ await runCommand(
       ...TARGET_OPTIONS,
       migrations: { type: 'string', description: 'migrations folder (default ./migrations)', valueName: 'DIR' },
     },
-    details: 'Starts the local cluster if needed. Roles come first, then migrations, then grants.',
+    details: [
+      'Starts the local cluster if needed. Converges the five roles to the model (memberships, attributes,',
+      'expiry, settings, privileges on the database, its schemas and every object, default privileges),',
+      'then applies pending migrations and converges again. Prints one line per change; on a database that',
+      'is already right it prints only the summary and sends no DDL.',
+      'The URL path names the application database (postgres://…/shop acts on shop), as sqlx reads it.',
+    ].join('\n'),
   },
   async (args) => {
     const migrations = readMigrations((args.values.migrations as string | undefined) ?? MIGRATIONS_DIR);
     const config = targetConfigFromArgs(args);
     const target = await openTarget(config, { start: true });
     const progress = progressLine('setup-db');
-    const report = await setupTarget(target, migrations, progress);
+    const report = await setupTarget(target, migrations, { onProgress: progress });
     progress('');
     if (args.values.json) {
       process.stdout.write(JSON.stringify({ target: config.kind, ...report, migrations: { applied: report.migrations.applied.map((a) => ({ ...a, version: String(a.version), nanos: String(a.nanos) })), alreadyApplied: report.migrations.alreadyApplied } }, null, 2) + '\n');
     } else {
+      for (const line of changesToReport(report)) process.stdout.write(`${line}\n`);
       process.stdout.write(`setup-db (${config.kind}/${config.database}): ${describeSetup(report)}\n`);
     }
     return EXIT.ok;

@@ -3,16 +3,16 @@ import { runCommand } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
-import { connectChecked } from '../core/db/connect.ts';
+import { withConnection } from '../core/db/connect.ts';
 import { redactedUrl } from '../core/db/url.ts';
 import { EXIT } from '../core/errors.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { roleUrls } from '../core/report.ts';
 import { backupToolsFor } from '../core/pgtools/backup-tools.ts';
-import { describeSetup } from '../core/setup.ts';
+import { changesToReport, describeSetup } from '../core/setup.ts';
 import { smokeTest } from '../core/smoke.ts';
-import { adminConnection, openTarget, setupTarget } from '../core/target.ts';
+import { adminConnection, openTarget, setupTarget } from '../core/open-target.ts';
 
 await runCommand(
   {
@@ -51,15 +51,9 @@ await runCommand(
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
     }
 
-    const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR), progress);
+    const report = await setupTarget(target, readMigrations(MIGRATIONS_DIR), { onProgress: progress });
     progress('smoke test');
-    const sql = await connectChecked(adminConnection(target), { max: 1 });
-    let smoke;
-    try {
-      smoke = await smokeTest(sql, target.roles);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    const smoke = await withConnection(adminConnection(target), { applicationName: 'pgsteward smoke test' }, (sql) => smokeTest(sql, target.roles));
     progress('');
     const ok = smoke.every((s) => s.ok);
     const urls = roleUrls(target);
@@ -71,7 +65,7 @@ await runCommand(
           {
             ok,
             cluster: { started: target.startedCluster, dataDir: cluster.dataDir, version: report.serverVersion, url: redactedUrl(target.admin) },
-            setup: { summary: describeSetup(report), applied: report.migrations.applied.map((a) => a.file), alreadyApplied: report.migrations.alreadyApplied },
+            setup: { summary: describeSetup(report), changes: changesToReport(report), applied: report.migrations.applied.map((a) => a.file), alreadyApplied: report.migrations.alreadyApplied },
             smoke,
             roles: urls,
             backups: backups.status,
@@ -86,6 +80,7 @@ await runCommand(
         [
           paint.bold(`PostgreSQL ${report.serverVersion} ${target.startedCluster ? 'started' : 'already running'} (local, data in ${cluster.dataDir})`),
           `setup-db: ${describeSetup(report)}`,
+          ...changesToReport(report).map((l) => `  ${l}`),
           'smoke test (rolled back):',
           ...smoke.map((s) => `  ${mark(s.ok)} ${s.name}: ${s.detail}`),
           ...(backups.warning ? [paint.yellow(backups.warning)] : []),

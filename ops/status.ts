@@ -1,14 +1,15 @@
 #!/usr/bin/env -S npx tsx
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
-import { connectChecked } from '../core/db/connect.ts';
+import { withConnection } from '../core/db/connect.ts';
+import { serverInfo } from '../core/db/server.ts';
 import { redactedUrl } from '../core/db/url.ts';
 import { EXIT } from '../core/errors.ts';
 import { LocalCluster } from '../core/local/cluster.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { migrationStatus } from '../core/migrations/runner.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
-import { openTarget, adminConnection } from '../core/target.ts';
+import { openTarget, adminConnection } from '../core/open-target.ts';
 import { paint } from '../core/cli/paint.ts';
 import { backupToolsFor } from '../core/pgtools/backup-tools.ts';
 
@@ -17,7 +18,7 @@ await runCommand(
     name: 'status',
     summary: 'show the target, server version, applied and pending migrations, and the roles present',
     options: { ...TARGET_OPTIONS },
-    details: 'Exit 1 when migrations are pending, drifted or dirty, or a role is missing.',
+    details: 'Exit 1 when migrations are pending, drifted or dirty, or a role is missing.\nThe URL path names the database (postgres://…/shop reports on shop), as sqlx reads it.',
   },
   async (args) => {
     const config = targetConfigFromArgs(args);
@@ -33,26 +34,15 @@ await runCommand(
     }
     const target = await openTarget(config);
     const migrations = readMigrations(MIGRATIONS_DIR);
-    const maint = await connectChecked(target.admin, { max: 1 });
-    let version: string;
-    let rolesPresent: string[];
-    let dbExists: boolean;
-    try {
-      version = (await maint<{ v: string }[]>`select current_setting('server_version') as v`)[0]!.v;
-      rolesPresent = (await maint<{ r: string }[]>`select rolname as r from pg_roles where rolname = any(${Object.values(target.roles)})`).map((r) => r.r);
-      dbExists = (await maint`select 1 from pg_database where datname = ${config.database}`).length > 0;
-    } finally {
-      await maint.end({ timeout: 5 });
-    }
-    let state = { applied: [] as string[], pending: migrations.map((m) => m.file), problem: dbExists ? undefined : `database ${config.database} does not exist` as string | undefined };
+    const { version, rolesPresent, dbExists } = await withConnection(target.admin, { applicationName: 'pgsteward status' }, async (maint) => ({
+      version: (await serverInfo(maint)).version,
+      rolesPresent: (await maint<{ r: string }[]>`select rolname as r from pg_roles where rolname = any(${Object.values(target.roles)})`).map((r) => r.r),
+      dbExists: (await maint`select 1 from pg_database where datname = ${config.database}`).length > 0,
+    }));
+    let state = { applied: [] as string[], pending: migrations.map((m) => m.file), problem: dbExists ? undefined : (`database ${config.database} does not exist` as string | undefined) };
     if (dbExists) {
-      const sql = await connectChecked(adminConnection(target), { max: 1 });
-      try {
-        const s = await migrationStatus(sql, migrations);
-        state = { applied: s.applied.map((m) => m.file), pending: s.pending.map((m) => m.file), problem: s.problem };
-      } finally {
-        await sql.end({ timeout: 5 });
-      }
+      const s = await withConnection(adminConnection(target), { applicationName: 'pgsteward status' }, (sql) => migrationStatus(sql, migrations));
+      state = { applied: s.applied.map((m) => m.file), pending: s.pending.map((m) => m.file), problem: s.problem };
     }
     const missingRoles = Object.values(target.roles).filter((r) => !rolesPresent.includes(r));
     const out = {

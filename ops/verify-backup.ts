@@ -8,7 +8,7 @@ import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
 import { abortOnSignals } from '../core/cli/signals.ts';
 import { storageFor, verifyBackup } from '../core/backup/index.ts';
 import { EXIT, UserError } from '../core/errors.ts';
-import { openTarget } from '../core/target.ts';
+import { openTarget } from '../core/open-target.ts';
 
 await runCommand(
   {

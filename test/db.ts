@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { connect, ident, type Sql } from '../core/db/connect.ts';
+import { ident, withConnection, type Sql } from '../core/db/connect.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
 import { readMigrations, type Migration } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
 import { setupDatabase, type SetupReport } from '../core/setup.ts';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/role-names.ts';
 import { generatePassword } from '../core/secrets.ts';
 
 /** Superuser settings for the suite's PostgreSQL 17 (see global-setup). */
@@ -21,12 +21,7 @@ export function uniqueName(prefix: string): string {
 /** A fresh, empty database; returns its name. */
 export async function createDatabase(prefix = 't'): Promise<string> {
   const name = uniqueName(prefix);
-  const sql = connect(pgAdmin(), { max: 1 });
-  try {
-    await sql.unsafe(`CREATE DATABASE ${ident(name)} TEMPLATE template0`);
-  } finally {
-    await sql.end();
-  }
+  await withSql(pgAdmin(), (sql) => sql.unsafe(`CREATE DATABASE ${ident(name)} TEMPLATE template0`));
   return name;
 }
 
@@ -52,12 +47,7 @@ export async function provisionDatabase(prefix = 't', migrations: readonly Migra
   };
 }
 
-/** Runs `fn` with a pool that is always closed afterwards. */
-export async function withSql<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = connect(settings, { max: 1 });
-  try {
-    return await fn(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+/** Runs `fn` with one connection that is always closed afterwards (withConnection, for tests). */
+export function withSql<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  return withConnection(settings, { applicationName: 'pgsteward test' }, fn);
 }

@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/role-names.ts';
 import { parseOpsConfig, type OpsConfig } from '../core/config/ops-config.ts';
-import { resolveTarget, type TargetConfig } from '../core/config/target.ts';
+import { resolveTarget, type TargetConfig } from '../core/config/target-settings.ts';
 import { ident } from '../core/db/connect.ts';
 import { uniqueName, withSql } from './db.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
@@ -17,7 +17,7 @@ import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR, REPO_ROOT } from '../core/paths.ts';
 import { generatePassword, rememberSecret } from '../core/secrets.ts';
 import { setupDatabase } from '../core/setup.ts';
-import { openTarget, type Target } from '../core/target.ts';
+import { openTarget, type Target } from '../core/open-target.ts';
 import { listTables, qualified } from '../core/backup/tables.ts';
 
 export function pg15(): { stateDir: string; port: number; binDir: string; admin: ConnectionSettings } {

@@ -6,7 +6,7 @@ import { freePort } from '../../core/local/ports.ts';
 import { libpqEnv } from '../../core/pgtools/invoke.ts';
 import { connect, connectChecked, ident, type Sql } from '../../core/db/connect.ts';
 import type { ConnectionSettings } from '../../core/db/url.ts';
-import { LOGIN_ROLES, roleNames, type LoginRole, type RoleNames } from '../../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole, type RoleNames } from '../../core/config/role-names.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { generatePassword } from '../../core/secrets.ts';

@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import { locateTool, type PgTool } from '../pgtools/invoke.ts';
 import { startTool, toolFailure } from '../pgtools/run.ts';
 import { scrub } from '../secrets.ts';
-import type { Target } from '../target.ts';
+import type { Target } from '../open-target.ts';
 import { backupName, uniqueBackupName } from './file-names.ts';
 import { MANIFEST_FORMAT, type BackupManifest } from './manifest.ts';
 import type { TransferProgress } from './progress.ts';

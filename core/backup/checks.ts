@@ -1,4 +1,4 @@
-import type { RoleNames } from '../config/names.ts';
+import type { RoleNames } from '../config/role-names.ts';
 import type { ConnectionSettings } from '../db/url.ts';
 
 /**

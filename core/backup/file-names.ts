@@ -1,5 +1,5 @@
 import { UserError } from '../errors.ts';
-import { TARGET_KINDS, type TargetKind } from '../config/target.ts';
+import { TARGET_KINDS, type TargetKind } from '../config/target-settings.ts';
 
 /**
  * Backup file names sort by time and say where they came from:

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.ts';
-import { TARGET_KINDS, type TargetKind } from '../config/target.ts';
-import { ROLE_KINDS, type RoleNames } from '../config/names.ts';
+import { TARGET_KINDS, type TargetKind } from '../config/target-settings.ts';
+import { ROLE_KINDS, type RoleNames } from '../config/role-names.ts';
 import { formatBytes } from './files.ts';
 
 export const MANIFEST_FORMAT = 'pgsteward-backup/1';

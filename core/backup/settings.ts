@@ -1,10 +1,10 @@
 import { loadOpsConfig, type OpsConfig, type TargetOpsConfig } from '../config/ops-config.ts';
-import type { TargetConfig } from '../config/target.ts';
+import type { TargetConfig } from '../config/target-settings.ts';
 import type { ConnectionSettings } from '../db/url.ts';
 import { UserError } from '../errors.ts';
 import { REPO_ROOT } from '../paths.ts';
 import type { ToolPlacement } from '../pgtools/invoke.ts';
-import { adminConnection, rolePassword, type Target } from '../target.ts';
+import { adminConnection, rolePassword, type Target } from '../open-target.ts';
 import { openStorage, type BackupStorage } from './storage/index.ts';
 
 /** What the backup toolkit derives from a target: its ops settings, storage, tool placement and connections. */

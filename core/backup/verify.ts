@@ -3,7 +3,7 @@ import { withConnection } from '../db/connect.ts';
 import { Interrupted, errorLine, interruptSignal } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { scrub } from '../secrets.ts';
-import { adminConnection, type Target } from '../target.ts';
+import { adminConnection, type Target } from '../open-target.ts';
 import type { ChecksRunner } from './checks.ts';
 import { withVerification, type BackupManifest, type VerificationRecord } from './manifest.ts';
 import { createDestination, dropWhenAborted, fillDestination, locatePgRestore } from './restore/destination.ts';
@@ -62,7 +62,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
       try {
         await createDestination(maint, target, scratch, model, 'verify');
         progress('restoring into a scratch database');
-        await fillDestination(pgRestore, adminConnection(target, scratch), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
+        await fillDestination(pgRestore, target, adminConnection(target, scratch), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
         progress('running checks');
         return await examineRestore(adminConnection(target, scratch), manifest, model.roles, opts.checks);
       } finally {

@@ -5,7 +5,7 @@ import { copyDatabase, databaseExists } from '../db/databases.ts';
 import { UserError, errorLine } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { scrub } from '../secrets.ts';
-import type { Target } from '../target.ts';
+import type { Target } from '../open-target.ts';
 import { backupDatabase } from './backup.ts';
 import { validateLabel } from './file-names.ts';
 import { maintenanceConnection } from './settings.ts';

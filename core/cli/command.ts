@@ -25,7 +25,7 @@ export interface CommandSpec {
 /** Flags every target-aware command takes. */
 export const TARGET_OPTIONS: Record<string, OptionSpec> = {
   target: { type: 'string', description: 'local (default), dev or prod; also DB_TARGET', valueName: 'NAME' },
-  url: { type: 'string', description: 'administrative connection URL (overrides DATABASE_URL); password never printed', valueName: 'URL' },
+  url: { type: 'string', description: 'administrative connection URL (overrides DATABASE_URL); its path names the database, as sqlx reads it; put the password in PGPASSWORD, not here', valueName: 'URL' },
   database: { type: 'string', description: 'database name (default app; also DB_NAME)', valueName: 'NAME' },
   json: { type: 'boolean', description: 'print one JSON document instead of text' },
 };

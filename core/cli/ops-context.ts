@@ -1,5 +1,5 @@
 import { loadOpsConfig, type OpsConfig } from '../config/ops-config.ts';
-import type { TargetConfig } from '../config/target.ts';
+import type { TargetConfig } from '../config/target-settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { REPO_ROOT } from '../paths.ts';
 import type { OptionSpec, ParsedArgs } from './command.ts';

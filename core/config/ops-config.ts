@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { TARGET_KINDS, type TargetKind } from './target.ts';
+import { TARGET_KINDS, type TargetKind } from './target-settings.ts';
 
 /**
  * Backup storage, retention, pg_dump placement and the cron schedule: everything the ops

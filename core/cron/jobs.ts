@@ -4,10 +4,10 @@ import { formatBytes } from '../backup/files.ts';
 import { pruneBackups } from '../backup/prune.ts';
 import { verifyBackup } from '../backup/verify.ts';
 import type { JobName, OpsConfig } from '../config/ops-config.ts';
-import type { TargetConfig } from '../config/target.ts';
+import type { TargetConfig } from '../config/target-settings.ts';
 import { UserError, isUserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { adminConnection, openTarget } from '../target.ts';
+import { adminConnection, openTarget } from '../open-target.ts';
 import type { JobResult, JobSpec } from './runner.ts';
 
 export interface JobContext {

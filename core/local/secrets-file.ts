@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { generatePassword, rememberSecret } from '../secrets.ts';
@@ -12,8 +12,23 @@ export interface LocalSecrets {
   roles: Record<string, string>;
 }
 
+/**
+ * Refused, the way ssh refuses a private key others can read: the passwords in it may already
+ * have been copied, so quietly tightening the mode would hide that. The fix says how to rotate.
+ */
+function refuseLooseMode(file: string): void {
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) {
+    throw new UserError(
+      `secrets file ${file} is readable or writable by other users (mode 0${mode.toString(8)})`,
+      `run chmod 600 ${file}; if others could read it, rotate: remove the "roles" entries from it and run setup-db, which generates new passwords`,
+    );
+  }
+}
+
 export function readSecrets(file: string): LocalSecrets | undefined {
   if (!existsSync(file)) return undefined;
+  refuseLooseMode(file);
   try {
     const s = JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets;
     rememberSecret(s.superuser);
@@ -30,6 +45,19 @@ export function writeSecrets(file: string, secrets: LocalSecrets): void {
   writeFileSync(tmp, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
+}
+
+/**
+ * Records a password given by hand (DB_APP_PASSWORD…) as the one the role has, before setup
+ * sets it on the server, so that the next run without the variable keeps it instead of
+ * silently putting the generated one back.
+ */
+export function recordRolePassword(file: string, role: string, password: string): void {
+  const s = readSecrets(file);
+  if (!s) throw new UserError(`secrets file ${file} is missing`, 'start the local cluster first (npm start)');
+  if (s.roles[role] === password) return;
+  s.roles[role] = password;
+  writeSecrets(file, s);
 }
 
 /** Returns the password for `role`, generating and saving one the first time. */

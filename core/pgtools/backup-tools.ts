@@ -1,5 +1,5 @@
 import { loadOpsConfig } from '../config/ops-config.ts';
-import type { TargetConfig } from '../config/target.ts';
+import type { TargetConfig } from '../config/target-settings.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { describeBackupTools, discoverClientTool, type BackupToolsView } from './discover.ts';
 

@@ -6,7 +6,7 @@ import { UserError } from '../errors.ts';
 import { cachedProbe, describeBackupTools, discoverClientTool, findClientTool, overrideVariable, pickTool, probeCacheFile, readProbeCache, searchCandidates, type ProbeCache } from './discover.ts';
 import { invocation, libpqEnv } from './invoke.ts';
 import { backupToolsFor } from './backup-tools.ts';
-import type { TargetConfig } from '../config/target.ts';
+import type { TargetConfig } from '../config/target-settings.ts';
 
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `pgsteward-${prefix}-`));
 

@@ -11,3 +11,16 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
+
+/**
+ * Whether a stored verifier (pg_authid.rolpassword) is the one `password` produces: the salt
+ * and iteration count are read from it, so no password needs to be sent to compare. An MD5 or
+ * plain value never matches, so setup replaces it with a SCRAM verifier.
+ */
+export function verifierMatches(stored: string, password: string): boolean {
+  const m = /^SCRAM-SHA-256\$(\d+):([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/.exec(stored);
+  if (!m) return false;
+  const iterations = Number(m[1]);
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
+  return scramVerifier(password, Buffer.from(m[2]!, 'base64'), iterations) === stored;
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOGIN_ROLES } from '../../core/config/names.ts';
+import { LOGIN_ROLES } from '../../core/config/role-names.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { generatePassword } from '../../core/secrets.ts';
 import { pgAdmin, uniqueName, withSql } from '../../test/db.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveTarget } from '../../core/config/target.ts';
+import { resolveTarget } from '../../core/config/target-settings.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { parseOpsConfig } from '../../core/config/ops-config.ts';
 import { captureUnhandled, isSecretValue, mockOpsConfig, runStack, resolveAll, type Recorded, type StackRun } from '../test/pulumi-mocks.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/role-names.ts';
 import { secretUrl } from '../../core/db/url.ts';
 import type { DevConfig } from '../config.ts';
 import { devNames, stackPrefix, type TagContext } from '../naming.ts';

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOGIN_ROLES } from '../../core/config/names.ts';
+import { LOGIN_ROLES } from '../../core/config/role-names.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { generatePassword } from '../../core/secrets.ts';
 import { pgAdmin, uniqueName, withSql } from '../../test/db.ts';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOGIN_ROLES, type LoginRole } from '../../core/config/names.ts';
-import { resolveTarget } from '../../core/config/target.ts';
+import { LOGIN_ROLES, type LoginRole } from '../../core/config/role-names.ts';
+import { resolveTarget } from '../../core/config/target-settings.ts';
 import { withConnection } from '../../core/db/connect.ts';
 import { secretUrl, type ConnectionSettings } from '../../core/db/url.ts';
 import { errorLine, UserError } from '../../core/errors.ts';

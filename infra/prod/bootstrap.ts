@@ -1,8 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
-import type { PoolBudget } from '../../core/config/target.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/role-names.ts';
+import type { PoolBudget } from '../../core/config/target-settings.ts';
 import { LAMBDA_LAYOUT, type LambdaPackage } from '../build/bundle.ts';
 import { judgeLambdaResult } from '../bootstrap-result.ts';
 import { stackTags, type ProdNames, type TagContext } from '../naming.ts';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveTarget } from '../../core/config/target.ts';
+import { resolveTarget } from '../../core/config/target-settings.ts';
 import { METRIC, METRIC_NAMESPACE } from '../../core/cron/metrics-contract.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { captureUnhandled, isSecretValue, mockOpsConfig, resolveAll, runStack, type Recorded, type StackRun } from '../test/pulumi-mocks.ts';

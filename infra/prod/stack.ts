@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { OpsConfig } from '../../core/config/ops-config.ts';
-import { LOGIN_ROLES, roleNames } from '../../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/role-names.ts';
 import { UserError } from '../../core/errors.ts';
 import { lambdaPackage } from '../build/bundle.ts';
 import type { ProdConfig } from '../config.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../../core/db/url.ts';
-import { resolveTarget } from '../../core/config/target.ts';
+import { resolveTarget } from '../../core/config/target-settings.ts';
 import { RUNNER_COMMANDS } from './commands.ts';
 import { exitCodeOf, parseDbSecret, planRun } from './entrypoint.ts';
 

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { RoleNames } from '../../config/names.ts';
-import { appConnectionLimit } from '../../config/target.ts';
+import type { RoleNames } from '../../config/role-names.ts';
+import { appConnectionLimit } from '../../config/target-settings.ts';
 import { ident, withConnection, type Sql } from '../../db/connect.ts';
 import { commentOnDatabase, createDatabase, dropDatabase } from '../../db/databases.ts';
 import type { ConnectionSettings } from '../../db/url.ts';
@@ -12,8 +12,9 @@ import type { OpsConfig } from '../../config/ops-config.ts';
 import type { BackupManifest } from '../manifest.ts';
 import { opsFor, placementFor } from '../settings.ts';
 import { runTool, type ToolRunOptions } from '../../pgtools/run.ts';
-import { adminMembershipStatement, clusterRoleStatements, databaseAccessStatements, objectGrantStatements, schemaStatements } from '../../roles/sql.ts';
-import type { Target } from '../../target.ts';
+import { convergeCluster, convergeInDatabase, convergeRoles } from '../../roles/converge.ts';
+import { roleModel, type RoleModel as PrivilegeModel } from '../../roles/model.ts';
+import type { Target } from '../../open-target.ts';
 import type { RoleModel } from './guard.ts';
 import { markerForThisRun, type ScratchPurpose } from './scratch.ts';
 import { splitToc } from './toc.ts';
@@ -21,19 +22,12 @@ import { splitToc } from './toc.ts';
 /**
  * The database a restore writes into: created empty, owned and fenced by its role model and
  * marked as a scratch database of this run; filled by pg_restore; dropped again on failure.
- * Coupling: the role model's statements come from core/roles/sql.ts.
+ * The roles and privileges converge to the model through core/roles, as setup-db does.
  */
 
-/** The roles must exist where the objects land; missing ones are created without passwords (no login until setup-db gives them one). */
-async function ensureRoles(sql: Sql, target: Target, database: string, roles: RoleNames): Promise<string[]> {
-  const names = Object.values(roles);
-  const have = await sql<{ rolname: string }[]>`select rolname from pg_roles where rolname = any(${names})`;
-  const missing = names.filter((n) => !have.some((h) => h.rolname === n));
-  if (missing.length) {
-    for (const s of clusterRoleStatements({ database, roles, appConnectionLimit: appConnectionLimit(target.config.pool), verifiers: {} })) await sql.unsafe(s);
-  }
-  await sql.unsafe(adminMembershipStatement(roles));
-  return missing;
+/** The privilege model of the destination `database`, with `roles` (its own, or the source's for a plain copy). */
+function privilegeModel(target: Target, database: string, roles: RoleNames): PrivilegeModel {
+  return roleModel({ database, roles, appConnectionLimit: appConnectionLimit(target.config.pool) });
 }
 
 export async function roleExists(sql: Sql, name: string): Promise<boolean> {
@@ -42,9 +36,11 @@ export async function roleExists(sql: Sql, name: string): Promise<boolean> {
 
 /** Creates the empty destination, marked as this run's until the restore is done with it. */
 export async function createDestination(sql: Sql, target: Target, name: string, model: RoleModel, purpose: ScratchPurpose): Promise<void> {
-  await ensureRoles(sql, target, name, model.roles);
+  const privileges = privilegeModel(target, name, model.roles);
+  // Missing roles are created without passwords (no login until setup-db gives them one).
+  await convergeRoles(sql, privileges, { passwords: {} });
   await createDatabase(sql, name, { owner: model.roles.owner, comment: markerForThisRun(purpose) });
-  for (const s of databaseAccessStatements(name, model.roles)) await sql.unsafe(s);
+  await convergeCluster(sql, privileges, { passwords: {} });
 }
 
 /** The destination is no longer scratch: it is the user's database now. */
@@ -92,7 +88,8 @@ const FIX = 'the database it was restoring into was dropped; see the message for
  * owner role (so it owns it), and the model's schema fence, default privileges and object
  * grants are applied around it.
  */
-export async function fillDestination(tool: PgTool, conn: ConnectionSettings, file: string, model: RoleModel, opts: FillOptions = {}): Promise<void> {
+export async function fillDestination(tool: PgTool, target: Target, conn: ConnectionSettings, file: string, model: RoleModel, opts: FillOptions = {}): Promise<void> {
+  const privileges = privilegeModel(target, conn.database, model.roles);
   const viaStdin = tool.placement.kind === 'docker';
   let items = 0;
   const run: ToolRunOptions = {
@@ -122,11 +119,11 @@ export async function fillDestination(tool: PgTool, conn: ConnectionSettings, fi
     if (toc.admin.length) await runTool(tool, [...common, ...foreign, `--use-list=${adminList}`, file], conn, { ...run, fix: FIX });
     await withConnection(conn, { applicationName: 'pgsteward restore' }, async (sql) => {
       for (const s of toc.schemas.filter((n) => n !== 'public')) await sql.unsafe(`ALTER SCHEMA ${ident(s)} OWNER TO ${ident(model.roles.owner)}`);
-      for (const s of schemaStatements(model.roles)) await sql.unsafe(s);
+      await convergeInDatabase(sql, privileges, {});
     });
     await runTool(tool, [...common, ...foreign, `--role=${model.roles.owner}`, `--use-list=${ownerList}`, file], conn, { ...run, fix: FIX });
     await withConnection(conn, { applicationName: 'pgsteward restore' }, async (sql) => {
-      for (const s of objectGrantStatements(model.roles)) await sql.unsafe(s);
+      await convergeInDatabase(sql, privileges, {});
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

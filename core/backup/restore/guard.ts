@@ -1,5 +1,5 @@
-import { NAME_PATTERN, roleNames, type RoleNames } from '../../config/names.ts';
-import type { TargetKind } from '../../config/target.ts';
+import { NAME_PATTERN, roleNames, type RoleNames } from '../../config/role-names.ts';
+import type { TargetKind } from '../../config/target-settings.ts';
 import { UserError } from '../../errors.ts';
 
 /** Where a restore puts the data: a new database (default), or in place of the target's database. */

@@ -1,10 +1,10 @@
-import { roleNames } from '../../config/names.ts';
+import { roleNames } from '../../config/role-names.ts';
 import type { OpsConfig } from '../../config/ops-config.ts';
 import { withConnection, type Sql } from '../../db/connect.ts';
 import { databaseExists, dropDatabase, requireNoSessions, swapDatabases } from '../../db/databases.ts';
 import { Interrupted, UserError, interruptSignal, isUserError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../log.ts';
-import { adminConnection, type Target } from '../../target.ts';
+import { adminConnection, type Target } from '../../open-target.ts';
 import type { ChecksRunner, ChecksSummary } from '../checks.ts';
 import type { BackupManifest } from '../manifest.ts';
 import { maintenanceConnection } from '../settings.ts';
@@ -95,7 +95,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
         checkpoint(signal);
         progress('restoring');
         log.info({ backup: resolved.backup.name, database: staged }, 'restore started');
-        await fillDestination(pgRestore, adminConnection(target, staged), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
+        await fillDestination(pgRestore, target, adminConnection(target, staged), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
         checkpoint(signal);
         progress('running checks');
         const proof = await examineRestore(adminConnection(target, staged), manifest, model.roles, opts.checks);

@@ -1,4 +1,4 @@
-import type { RoleNames } from '../../config/names.ts';
+import type { RoleNames } from '../../config/role-names.ts';
 import { withConnection } from '../../db/connect.ts';
 import type { ConnectionSettings } from '../../db/url.ts';
 import { summarizeChecks, type ChecksRunner, type ChecksSummary } from '../checks.ts';

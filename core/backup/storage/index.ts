@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { TargetOpsConfig } from '../../config/ops-config.ts';
-import type { TargetKind } from '../../config/target.ts';
+import type { TargetKind } from '../../config/target-settings.ts';
 import { LocalStorage } from './local.ts';
 import { S3Storage } from './s3.ts';
 import type { BackupStorage } from './types.ts';

@@ -10,6 +10,30 @@ export function validateName(name: string, what = 'database name'): string {
       'use 1-48 characters: lower-case letters, digits and underscores, not starting with a digit',
     );
   }
+  if (name.startsWith('pg_')) {
+    throw new UserError(
+      `${what} "${name}" starts with pg_, which PostgreSQL reserves (its roles would be ${name}_owner, ${name}_app, …, and role names starting with pg_ are reserved)`,
+      'choose a name that does not start with pg_',
+    );
+  }
+  return name;
+}
+
+/**
+ * Databases that belong to the server, not to an application: the maintenance database,
+ * the templates every CREATE DATABASE copies, and Amazon RDS's own.
+ */
+export const SYSTEM_DATABASES = ['postgres', 'template0', 'template1', 'rdsadmin'] as const;
+
+/** The name of a database pgsteward may manage: a valid name, and not one of the server's own. */
+export function validateDatabaseName(name: string, what = 'database name'): string {
+  validateName(name, what);
+  if ((SYSTEM_DATABASES as readonly string[]).includes(name)) {
+    throw new UserError(
+      `${what} "${name}" is a system database; pgsteward manages application databases only and never installs roles or a schema there`,
+      'name your application database with --database NAME, DB_NAME, or the path of the URL (postgres://…/app)',
+    );
+  }
   return name;
 }
 
