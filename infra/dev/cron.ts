@@ -79,6 +79,8 @@ export class DevCron extends pulumi.ComponentResource {
       pulumi.all([args.server.host, args.server.superuserPassword, args.backupPassword]).apply(([host, superPw, backupPw]) =>
         envFile({
           DB_TARGET: 'dev',
+          // The dev target reaches loopback only, unless the one database host is named (see core/config/target-rules.ts).
+          DEV_DB_HOST: host,
           DB_NAME: args.database,
           // verify restores into a scratch database: the superuser, over the internal network (no TLS there).
           DATABASE_URL: secretUrl({ host, port: args.server.port, database: 'postgres', user: args.server.superuser, password: superPw, ssl: 'disable' }),
