@@ -11,12 +11,11 @@ import {
   createDatabaseStatement,
   databaseAccessStatements,
   objectGrantStatements,
-  privilegedExtensionStatement,
-  PRIVILEGED_EXTENSIONS,
   schemaStatements,
 } from './roles/sql.ts';
 import { scramVerifier } from './roles/scram.ts';
 import { UserError } from './errors.ts';
+import { provideUuidV7 } from './extensions/uuidv7.ts';
 
 export interface SetupInput {
   /** Superuser or RDS master, on the maintenance database. */
@@ -88,11 +87,8 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   try {
     progress('schema privileges');
     await execAll(adminDb, schemaStatements(roles));
-    for (const ext of PRIVILEGED_EXTENSIONS) {
-      await adminDb.unsafe(privilegedExtensionStatement(ext)).catch(() => {
-        // Not offered, or not permitted: the migration installs the portable function instead.
-      });
-    }
+    progress('pg_uuidv7');
+    await provideUuidV7(adminDb);
   } finally {
     await adminDb.end({ timeout: 5 });
   }

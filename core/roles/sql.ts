@@ -117,7 +117,14 @@ export function objectGrantStatements(roles: RoleNames, schema = 'public'): stri
     `GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${app}`,
     `GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${ro}, ${bk}`,
     `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${ro}, ${bk}`,
-    `REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} FROM PUBLIC`,
+    // Routines an extension brings keep the extension's privileges: revoked from PUBLIC, pg_uuidv7's
+    // uuid_generate_v7() and pg_trgm's operators would be out of the owner's and the migrator's reach.
+    `DO $$ DECLARE r regprocedure; BEGIN
+  FOR r IN SELECT p.oid FROM pg_proc p WHERE p.pronamespace = ${literal(schema)}::regnamespace
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM PUBLIC', r);
+  END LOOP;
+END $$`,
     `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${app}, ${ro}`,
     `DO $$ BEGIN
   IF to_regclass(${literal(schema + '._sqlx_migrations')}) IS NOT NULL THEN
