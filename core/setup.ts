@@ -8,8 +8,8 @@ import { migrate, migrationStatus, type MigrateResult } from './migrations/runne
 import { convergeCluster, convergeInDatabase, withLock, type ChangeListener } from './roles/converge.ts';
 import type { Change } from './roles/changes.ts';
 import { roleModel, type RoleModel } from './roles/model.ts';
-import { PRIVILEGED_EXTENSIONS, privilegedExtensionStatement } from './roles/sql.ts';
 import { UserError } from './errors.ts';
+import { IMPLEMENTATION_LABEL, provideUuidV7 } from './extensions/uuidv7.ts';
 
 export interface SetupInput {
   /** Superuser or RDS master; setup reaches the maintenance database and the database itself with it. */
@@ -82,7 +82,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
         progress('privileges');
         await convergeInDatabase(db, model, { onChange });
       }
-      const result = await applyPendingMigrations(db, model, input.migrations, progress, () => createPrivilegedExtensions(db, onChange));
+      const result = await applyPendingMigrations(db, model, input.migrations, progress, () => provideExtensions(db, onChange));
       if (result.applied.length > 0 || cluster.databaseCreated) {
         progress('privileges');
         await convergeInDatabase(db, model, { onChange });
@@ -116,21 +116,14 @@ function withMigrationLock<T>(db: Sql, database: string, fn: () => Promise<T>): 
 }
 
 /**
- * Extensions a migration may need but the owner role may not create; made by the administrator
- * when the server offers them, just before migrations run. Not offered, or not permitted: the
- * migration installs its own.
+ * pg_uuidv7, which the design record's keys and most sqlx applications' first migration need:
+ * made available by the administrator (the server's own extension, the local cluster's SQL
+ * one, or a pg_tle registration), just before migrations run; a server that can offer none
+ * is refused here, before any migration.
  */
-async function createPrivilegedExtensions(db: Sql, onChange: ChangeListener): Promise<void> {
-  const missing = await db<{ name: string }[]>`
-    select name from pg_available_extensions where name = any(${[...PRIVILEGED_EXTENSIONS]}) and installed_version is null`;
-  for (const { name } of missing) {
-    try {
-      await db.unsafe(privilegedExtensionStatement(name));
-      onChange(`created extension ${name}`, 'database');
-    } catch {
-      // not permitted for this administrator
-    }
-  }
+async function provideExtensions(db: Sql, onChange: ChangeListener): Promise<void> {
+  const r = await provideUuidV7(db);
+  if (r.action !== 'none') onChange(`created extension pg_uuidv7 ${r.version} (${IMPLEMENTATION_LABEL[r.implementation]}) in schema ${r.schema}`, 'database');
 }
 
 /**

@@ -4,7 +4,9 @@ import type { Migration } from '../core/migrations/files.ts';
 import { roleModel } from '../core/roles/model.ts';
 import { modelStatements } from '../core/roles/model-sql.ts';
 import { createDatabaseSql } from '../core/db/databases.ts';
-import { privilegedExtensionStatement, PRIVILEGED_EXTENSIONS } from '../core/roles/sql.ts';
+import { pgUuidv7 } from '../core/extensions/bundled.ts';
+import { pgTleInstallBundled } from '../core/extensions/pgtle.ts';
+import { createStatement } from '../core/extensions/uuidv7.ts';
 
 /**
  * The content key of a bootstrap run: it changes exactly when setup would do something new,
@@ -22,10 +24,14 @@ export interface SetupKeyInput {
 /** Bump when the key's layout changes, so old and new keys never collide. */
 const LAYOUT = 'pgsteward-setup-key/2';
 
-/** The role model as SQL text, without passwords (verifiers are salted, so they would change the key every run). */
+/**
+ * The role model and the pg_uuidv7 setup as SQL text, without passwords (verifiers are salted,
+ * so they would change the key every run). The SQL pg_uuidv7's registration carries its whole
+ * install script, so an edited extension re-runs the bootstrap too.
+ */
 export function roleDefinitionSql(database: string, pool: PoolBudget): string[] {
   const model = roleModel({ database, appConnectionLimit: appConnectionLimit(pool) });
-  return [createDatabaseSql(database, model.roles.owner), ...modelStatements(model), ...PRIVILEGED_EXTENSIONS.map((e) => privilegedExtensionStatement(e))];
+  return [createDatabaseSql(database, model.roles.owner), ...modelStatements(model), pgTleInstallBundled(pgUuidv7()), createStatement('public')];
 }
 
 /** One line per migration: version, file and the SHA-384 sqlx records, so any byte change shows. */

@@ -9,6 +9,8 @@ import { resolveBinaries, type PgBinaries } from './binaries.ts';
 import { readSecrets, writeSecrets } from './secrets-file.ts';
 import { unprivileged } from './unprivileged.ts';
 import { portIsFree } from './ports.ts';
+import { ensureOverlay, locateInstallation, type ExtensionFile } from './install-overlay.ts';
+import { pgUuidv7, type BundledExtension } from '../extensions/bundled.ts';
 
 const run = promisify(execFile);
 
@@ -17,6 +19,17 @@ export interface LocalClusterOptions {
   binDir?: string | undefined;
   dataDir?: string | undefined;
   port: number;
+  /** SQL extensions to offer where the installation lacks them (default: pg_uuidv7). */
+  bundled?: readonly BundledExtension[];
+}
+
+/** What the server runs from: the installation itself, or an overlay that adds our extensions. */
+export interface ServerRuntime {
+  binDir: string;
+  shareDir: string;
+  /** Extensions added through the overlay; empty when the installation has them all. */
+  added: string[];
+  overlay?: { root: string; programs: 'hardlink' | 'copy'; built: boolean };
 }
 
 export interface ClusterStatus {
@@ -37,9 +50,14 @@ export class LocalCluster {
   readonly port: number;
   readonly secretsFile: string;
   readonly logFile: string;
+  private readonly overlayParent: string;
+  private readonly bundled: readonly BundledExtension[];
+  private runtimeCache: ServerRuntime | undefined;
 
   private constructor(bins: PgBinaries, opts: LocalClusterOptions) {
     this.bins = bins;
+    this.overlayParent = path.join(opts.stateDir, 'local', 'server');
+    this.bundled = opts.bundled ?? [pgUuidv7()];
     this.dataDir = opts.dataDir ?? path.join(opts.stateDir, 'local', `pg${bins.major}`);
     this.port = opts.port;
     this.secretsFile = path.join(opts.stateDir, 'secrets', `local-${path.basename(this.dataDir)}.json`);
@@ -61,8 +79,27 @@ export class LocalCluster {
     return { host: '127.0.0.1', port: this.port, database, user: 'postgres', password: s.superuser, ssl: 'disable' };
   }
 
-  private async pg(tool: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const cmd = unprivileged(path.join(this.bins.binDir, tool), args);
+  /**
+   * The binaries to run: the installation's own when its share/extension has every bundled
+   * extension (a real pg_uuidv7 wins over ours), else an overlay under the state folder that
+   * adds the missing ones. Decided once per process, before initdb or a start.
+   */
+  runtime(): ServerRuntime {
+    if (this.runtimeCache) return this.runtimeCache;
+    const inst = locateInstallation(this.bins.binDir);
+    const missing = this.bundled.filter((e) => !existsSync(path.join(inst.shareDir, 'extension', `${e.name}.control`)));
+    if (missing.length === 0) {
+      this.runtimeCache = { ...inst, added: [] };
+    } else {
+      const files: ExtensionFile[] = missing.flatMap((e) => e.files);
+      const o = ensureOverlay(this.overlayParent, inst, files);
+      this.runtimeCache = { binDir: o.binDir, shareDir: o.shareDir, added: missing.map((e) => e.name), overlay: { root: o.root, programs: o.programs, built: o.built } };
+    }
+    return this.runtimeCache;
+  }
+
+  private async pg(tool: string, args: string[], binDir = this.runtime().binDir): Promise<{ stdout: string; stderr: string }> {
+    const cmd = unprivileged(path.join(binDir, tool), args);
     try {
       return await run(cmd.file, cmd.args, { encoding: 'utf8', maxBuffer: 16 << 20 });
     } catch (e) {
@@ -142,7 +179,8 @@ export class LocalCluster {
 
   async stop(): Promise<boolean> {
     if (!this.status().running) return false;
-    await this.pg('pg_ctl', ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.dataDir]);
+    // Stopping needs no overlay: pg_ctl only signals the running server.
+    await this.pg('pg_ctl', ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.dataDir], this.bins.binDir);
     return true;
   }
 }
