@@ -22,19 +22,9 @@ async function snapshot(sql: Sql) {
   return { content, ledger, objects, roles };
 }
 
-/**
- * Functions our own migrations create whose search_path is being pinned in this wave
- * (issue 9 item 14: engineer C pins set_updated_at and protect_base_role; the portable
- * uuid_generate_v7 becomes an extension member). Until then function-search-path may warn about
- * these, and only these: never an error, never another function. Afterwards it warns about none.
- */
-// The portable uuid_generate_v7() of 0001 goes when migration 0001 becomes CREATE EXTENSION pg_uuidv7 (issue 12).
-const BEING_PINNED = ['public.uuid_generate_v7()'];
-
-/** Everything not passed, apart from the function-search-path warnings BEING_PINNED allows. */
+/** Everything not passed: every finding, warnings included, since our own schema pins every function. */
 function unexpected(report: ChecksReport) {
   return report.results
-    .map((r) => (r.id === 'function-search-path' ? { ...r, findings: r.findings.filter((f) => !(f.severity === 'warning' && BEING_PINNED.includes(f.object))) } : r))
     .filter((r) => r.status === 'error' || r.findings.length > 0)
     .map((r) => ({ id: r.id, error: r.error, findings: r.findings }));
 }

@@ -180,9 +180,6 @@ describe('schema', () => {
           from pg_proc p join pg_namespace n on n.oid = p.pronamespace
          where n.nspname = 'public'
            and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
-           -- the portable uuid_generate_v7() comes from the uuid block of 0001, which becomes
-           -- CREATE EXTENSION pg_uuidv7 (an extension member, exempt like the others)
-           and p.proname <> 'uuid_generate_v7'
          order by 1`;
       expect(rows.map((r) => r.name)).toEqual(['protect_base_role', 'set_updated_at']);
       for (const r of rows) expect({ name: r.name, config: r.config }).toEqual({ name: r.name, config: ['search_path=pg_catalog, public'] });
