@@ -71,9 +71,10 @@ export function looksGenerated(name: string, table: string, kind: keyof typeof G
   if (!m) return false;
   const stem = m[1]!;
   if (stem === table || stem.startsWith(table + '_')) return true;
-  // makeObjectName truncates the table part first when the whole name would pass 63 bytes.
-  const head = stem.split('_')[0] ?? '';
-  return Buffer.byteLength(name) >= 56 && head.length > 0 && table.startsWith(head);
+  // makeObjectName truncates the table and column parts when the whole would pass 63 bytes.
+  if (Buffer.byteLength(name) < 56) return false;
+  for (let keep = table.length - 1; keep >= Math.min(table.length, 8); keep--) if (stem.startsWith(table.slice(0, keep) + '_')) return true;
+  return false;
 }
 
 /** tgtype bits (pg_trigger.h) → timing, events, level. */

@@ -129,7 +129,9 @@ export const FUNCTIONS = `SELECT n.nspname::text AS schema, p.proname::text AS n
   pg_get_userbyid(p.proowner)::text AS owner, ${aclList('p.proacl', 'f', 'p.proowner')} AS acl,
   CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END AS definition
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')}`;
+WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')}
+  -- A range type's constructors belong to the type (an internal dependency): compared through it, and never dumped on their own.
+  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'i')`;
 
 export const TYPES = `SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS kind,
   pg_get_userbyid(t.typowner)::text AS owner, ${aclList('t.typacl', 'T', 't.typowner')} AS acl,
