@@ -13,7 +13,7 @@ import { isAbandoned, parseMarker, processAlive, markerText } from './scratch.ts
  * next run stops and removes a cluster a SIGKILL left running.
  */
 
-export const EPHEMERAL_PREFIX = 'pgsteward-drift-';
+export const EPHEMERAL_PREFIX = 'pgsteward-drift-reference-';
 const MARKER_FILE = 'pgsteward-scratch.txt';
 
 export interface EphemeralCluster {
