@@ -63,20 +63,23 @@ export function describeChange(field: string, expected: FieldValue, actual: Fiel
   return `${field} changed from ${quoteValue(expected, names)} to ${quoteValue(actual, names)}`;
 }
 
-/** Field-level differences of two versions of one object. */
+/** Field-level differences of two versions of one object. Runs for every object of a large schema: no allocation when nothing differs. */
 export function compareFields(reference: CatalogObject, live: CatalogObject, names: Map<string, string>): FieldChange[] {
-  const fields = [...new Set([...Object.keys(reference.fields), ...Object.keys(live.fields)])];
-  const changes: FieldChange[] = [];
-  for (const field of fields) {
-    let expected = reference.fields[field] ?? null;
-    let actual = live.fields[field] ?? null;
+  let changes: FieldChange[] | undefined;
+  const check = (field: string, expected: FieldValue, actual: FieldValue) => {
+    if (same(expected, actual)) return;
     if (ORDERED_FIELDS.has(field) && isList(expected) && isList(actual)) {
-      const common = new Set(expected.filter((x) => (actual as readonly string[]).includes(x)));
+      const inActual = new Set(actual);
+      const common = new Set(expected.filter((x) => inActual.has(x)));
       expected = expected.filter((x) => common.has(x));
       actual = actual.filter((x) => common.has(x));
+      if (same(expected, actual)) return;
     }
-    if (!same(expected, actual)) changes.push({ field, expected, actual, description: describeChange(field, expected, actual, names) });
-  }
+    (changes ??= []).push({ field, expected, actual, description: describeChange(field, expected, actual, names) });
+  };
+  for (const field in reference.fields) check(field, reference.fields[field] ?? null, live.fields[field] ?? null);
+  for (const field in live.fields) if (!(field in reference.fields)) check(field, null, live.fields[field] ?? null);
+  if (!changes) return [];
   const fallback = FALLBACK_FIELDS[reference.type] ?? [];
   const precise = changes.filter((c) => !fallback.includes(c.field));
   return precise.length ? precise : changes;
@@ -124,11 +127,13 @@ export function matchByDefinition(reference: readonly CatalogObject[], live: rea
 
 function pairUp(reference: Map<string, CatalogObject>, live: Map<string, CatalogObject>): Pair[] {
   const pairs: Pair[] = [];
-  const groups = new Map<string, { reference: CatalogObject[]; live: CatalogObject[] }>();
+  // By table, then by type: keys that already exist, so a large schema allocates no new ones.
+  const groups = new Map<string, Map<string, { reference: CatalogObject[]; live: CatalogObject[] }>>();
   const group = (o: CatalogObject) => {
-    const k = `${o.type}\u0000${o.match!.table}`;
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { reference: [], live: [] }));
+    let byType = groups.get(o.match!.table);
+    if (!byType) groups.set(o.match!.table, (byType = new Map()));
+    let g = byType.get(o.type);
+    if (!g) byType.set(o.type, (g = { reference: [], live: [] }));
     return g;
   };
   for (const o of reference.values()) {
@@ -139,7 +144,7 @@ function pairUp(reference: Map<string, CatalogObject>, live: Map<string, Catalog
     if (o.match) group(o).live.push(o);
     else if (!reference.has(o.key)) pairs.push({ live: o });
   }
-  for (const g of groups.values()) pairs.push(...matchByDefinition(g.reference, g.live));
+  for (const byType of groups.values()) for (const g of byType.values()) pairs.push(...matchByDefinition(g.reference, g.live));
   return pairs;
 }
 

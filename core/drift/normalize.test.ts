@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { roleNames } from '../config/names.ts';
-import { decodeTriggerType, looksGenerated, normalizeSnapshot, parseTriggerDefinition, privileges, quoteIdent, settings, type SnapshotRows } from './normalize.ts';
+import { decodeTriggerType, indexSignature, looksGenerated, normalizeSnapshot, parseTriggerDefinition, privileges, quoteIdent, settings, type SnapshotRows } from './normalize.ts';
 import { describeRole, roleMap } from './roles.ts';
+import { parseAclItem } from './acl.ts';
 
 const live = roleMap({ roles: roleNames('app'), admins: ['postgres'] });
 const scratch = roleMap({ roles: roleNames('pgsteward_drift_1a2b3c4d'), admins: ['postgres'], aliases: [roleNames('app')] });
@@ -28,17 +29,22 @@ describe('role symbols', () => {
 });
 
 describe('privilege lists', () => {
-  it('marks PUBLIC and the owner, and uses symbols for the roles', () => {
-    expect(privileges(['=\tEXECUTE', '~\tEXECUTE', 'app_app\tSELECT', 'app_app\tUPDATE*', 'someone\tSELECT'], live)).toEqual([
+  it('marks PUBLIC and the owner, drops grantors, merges duplicates and uses symbols for the roles', () => {
+    expect(privileges(['=X/app_owner', 'app_owner=X/app_owner', 'app_app=rw*/app_owner', 'app_app=r/postgres', '"some one"=r/app_owner'], 'app_owner', live)).toEqual([
       '@app SELECT',
       '@app UPDATE*',
       'OWNER EXECUTE',
       'PUBLIC EXECUTE',
-      'someone SELECT',
+      'some one SELECT',
     ]);
   });
   it('gives two databases with different role names the same list', () => {
-    expect(privileges(['pgsteward_drift_1a2b3c4d_app\tSELECT'], scratch)).toEqual(privileges(['app_app\tSELECT'], live));
+    expect(privileges(['pgsteward_drift_1a2b3c4d_app=r/x'], 'x', scratch)).toEqual(privileges(['app_app=r/y'], 'y', live));
+  });
+  it('reads every privilege letter, and refuses one it does not know', () => {
+    expect(parseAclItem('=arwdDxtm/o').privileges.map((p) => p.privilege)).toEqual(['INSERT', 'SELECT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN']);
+    expect(parseAclItem('"a""b"=U*C/"o w"')).toEqual({ grantee: 'a"b', privileges: [{ privilege: 'USAGE', grantable: true }, { privilege: 'CREATE', grantable: false }], grantor: 'o w' });
+    expect(() => parseAclItem('x=Q/o')).toThrow(/unknown privilege/);
   });
   it('turns role-valued settings into symbols', () => {
     expect(settings(['role=app_owner', 'statement_timeout=5s'], live)).toEqual(['role=@owner', 'statement_timeout=5s']);
@@ -76,7 +82,7 @@ describe('triggers', () => {
   });
   it('takes the function call and WHEN condition from the definition, and drops the name', () => {
     const def = 'CREATE TRIGGER "Touch" BEFORE UPDATE ON public.t FOR EACH ROW WHEN ((old.title IS DISTINCT FROM new.title)) EXECUTE FUNCTION public.touch(\'a\')';
-    expect(parseTriggerDefinition(def, 'Touch')).toEqual({
+    expect(parseTriggerDefinition(def, '"Touch"')).toEqual({
       function: "public.touch('a')",
       condition: '(old.title IS DISTINCT FROM new.title)',
       definition: 'CREATE TRIGGER BEFORE UPDATE ON public.t FOR EACH ROW WHEN ((old.title IS DISTINCT FROM new.title)) EXECUTE FUNCTION public.touch(\'a\')',
@@ -87,13 +93,13 @@ describe('triggers', () => {
 
 const EMPTY: SnapshotRows = {
   database: [], schemas: [], extensions: [], types: [], relations: [], columns: [], constraints: [], indexes: [], sequences: [],
-  triggers: [], policies: [], functions: [], defaultPrivileges: [], memberships: [], roleSettings: [], eventTriggers: [],
+  indexColumns: [], triggers: [], policies: [], functions: [], defaultPrivileges: [], memberships: [], roleSettings: [], eventTriggers: [],
 };
 
 describe('normalizeSnapshot', () => {
   it('keys an identity column\'s sequence by its column, a serial\'s by its name, both under their table', () => {
-    const seq = { schema: 'public', owner: 'app_owner', acl: [], persistence: 'p', data_type: 'bigint', start: '1', increment: '1', min: '1', max: '9', cache: '1', cycle: false, owned_table: 'public.t', owned_column: 'id' };
-    const objects = normalizeSnapshot({ ...EMPTY, sequences: [{ ...seq, name: 't_id_seq', owned_kind: 'i' }, { ...seq, name: 't_n_seq', owned_kind: 'a', owned_column: 'n' }] }, live);
+    const seq = { schema: 'public', qname: 'public.t_id_seq', owner: 'app_owner', acl: [], persistence: 'p', data_type: 'bigint', start: '1', increment: '1', min: '1', max: '9', cache: '1', cycle: false, owned_table: 'public.t', owned_column: 'id' };
+    const objects = normalizeSnapshot({ ...EMPTY, sequences: [{ ...seq, owned_kind: 'i' }, { ...seq, qname: 'public.t_n_seq', owned_kind: 'a', owned_column: 'n' }] }, live);
     expect([...objects.keys()].sort()).toEqual(['sequence:identity:public.t.id', 'sequence:public.t_n_seq']);
     expect([...objects.values()].map((o) => o.parent)).toEqual(['relation:public.t', 'relation:public.t']);
     expect(objects.get('sequence:public.t_n_seq')!.fields['owned by']).toBe('public.t.n');
@@ -114,17 +120,32 @@ describe('normalizeSnapshot', () => {
     expect(objects.get('membership:@owner:@migrator')!.fields.options).toEqual(['inherit', 'set']);
   });
   it('records a column\'s table order on the table, and nothing about attnum gaps', () => {
-    const col = (name: string, num: number) => ({ rel: 'public.t', name, num, type: 'text', not_null: false, default: null, generated: null, identity: '', collation: null, acl: [] });
+    const col = (qname: string, num: number) => ({ relid: 16384, qname, num, type: 'text', not_null: false, default: null, generated: null, identity: '', collation: null, acl: [] });
     const objects = normalizeSnapshot(
-      { ...EMPTY, columns: [col('a', 1), col('c', 5)], relations: [{ schema: 'public', name: 't', kind: 'r', owner: 'app_owner', acl: [], persistence: 'p', rls: false, force_rls: false, options: [], replica_identity: 'd', is_partition: false, parents: [] }] },
+      { ...EMPTY, columns: [col('a', 1), col('c', 5)], relations: [{ oid: 16384, schema: 'public', name: 't', qname: 'public.t', kind: 'r', owner: 'app_owner', acl: [], persistence: 'p', rls: false, force_rls: false, options: [], replica_identity: 'd', is_partition: false, parents: [] }] },
       live,
     );
     expect(objects.get('relation:public.t')!.fields['column order']).toEqual(['a', 'c']);
-    expect(JSON.stringify(objects.get('column:public.t.c'))).not.toContain('5');
+    expect(JSON.stringify(objects.get('column:public.t.c'))).not.toMatch(/5|16384/);
   });
   it('quotes names that need it', () => {
     expect(quoteIdent('users')).toBe('users');
     expect(quoteIdent('Mixed Case')).toBe('"Mixed Case"');
     expect(quoteIdent('a"b')).toBe('"a""b"');
+  });
+});
+
+describe('indexSignature', () => {
+  const col = (ord: number, text: string, extra: Record<string, unknown> = {}) => ({ ord, text, expression: false, opclass: null, collation: null, option: 0, ...extra });
+  it('puts an index together the way CREATE INDEX writes it, without its name', () => {
+    const index = { unique: true, nulls_not_distinct: true, on_only: false, method: 'btree', key_columns: 2, predicate: "(state <> 'closed'::text)", options: ['fillfactor=70'] };
+    const columns = [col(3, 'title'), col(2, 'lower(title)', { expression: true, opclass: 'text_pattern_ops', collation: 'pg_catalog."C"', option: 3 }), col(1, 'state', { option: 1 })];
+    expect(indexSignature('public.tickets', index, columns)).toBe(
+      "CREATE UNIQUE INDEX ON public.tickets USING btree (state DESC NULLS LAST, (lower(title)) COLLATE pg_catalog.\"C\" text_pattern_ops DESC) INCLUDE (title) NULLS NOT DISTINCT WITH (fillfactor=70) WHERE (state <> 'closed'::text)",
+    );
+  });
+  it('writes ONLY for a partitioned table\'s index and NULLS FIRST when it is not the default', () => {
+    const index = { unique: false, nulls_not_distinct: false, on_only: true, method: 'btree', key_columns: 1, predicate: null, options: [] };
+    expect(indexSignature('public.events', index, [col(1, 'at', { option: 2 })])).toBe('CREATE INDEX ON ONLY public.events USING btree (at NULLS FIRST)');
   });
 });

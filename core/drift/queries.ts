@@ -5,49 +5,51 @@
  * server prints (types, defaults, index and view definitions) is schema-qualified the same
  * way on both sides, whatever search_path the database or its roles set.
  *
- * Roles come back by name; a privilege list comes back as `grantee<TAB>PRIVILEGE[*]` with
- * `=` for PUBLIC and `~` for the object's owner (so ALTER … OWNER TO shows as one change of
- * owner, not as a second change in every privilege list). `*` marks WITH GRANT OPTION.
+ * Rows of a table's columns, constraints, indexes, triggers and policies name it by OID
+ * only to be joined to the RELATIONS row client-side; OIDs never reach the comparison.
+ *
+ * Roles come back by name. A privilege list comes back as PostgreSQL prints it (aclitem
+ * text, `grantee=privileges/grantor`) and is taken apart client-side (acl.ts): exploding it
+ * on the server costs more than the rest of the query on a large schema.
  */
 
 /** Namespaces that are not PostgreSQL's own. */
 const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'`;
 
-/** Objects an extension created are the extension's: only the extension itself (name, version) is compared. */
+/**
+ * Objects an extension created are the extension's: only the extension itself (name,
+ * version) is compared. One hashed set per query, not one lookup per row.
+ */
 function notExtensionMember(catalog: string, oid: string): string {
-  return `NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '${catalog}'::regclass AND x.objid = ${oid} AND x.deptype = 'e')`;
+  return `${oid} NOT IN (SELECT x.objid FROM pg_depend x WHERE x.classid = '${catalog}'::regclass AND x.deptype = 'e')`;
 }
 
 /** Relation `c` in namespace `n` that drift looks at. */
 const RELATION_SCOPE = `${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}`;
 
 /**
- * A privilege list, NULL (never granted or revoked) read as the default it stands for, so an
- * ACL that was set and reset compares equal to one never touched. Duplicates from several
- * grantors collapse: who granted a privilege is not drift, who holds it is.
+ * A privilege list as text[]; NULL (never granted or revoked) read as the default it stands
+ * for, so an ACL that was set and reset compares equal to one never touched.
  */
 export function aclList(acl: string, type: string, owner: string): string {
-  const source = type ? `coalesce(${acl}, acldefault('${type}', ${owner}))` : acl;
-  return `array(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN '=' WHEN a.grantee = ${owner} THEN '~' ELSE pg_get_userbyid(a.grantee)::text END
-      || E'\\t' || a.privilege_type || CASE WHEN a.is_grantable THEN '*' ELSE '' END
-    FROM aclexplode(${source}) a ORDER BY 1)`;
+  return type ? `coalesce(${acl}, acldefault('${type}', ${owner}))::text[]` : `coalesce(${acl}, '{}')::text[]`;
 }
 
 export const SERVER = `SELECT current_setting('server_version_num')::int AS num, current_user::text AS "user",
   (SELECT rolname::text FROM pg_roles WHERE oid = 10) AS bootstrap, current_database()::text AS database`;
 
-export const DATABASE = `SELECT d.datname::text AS name, pg_get_userbyid(d.datdba)::text AS owner, d.datconnlimit AS connlimit,
+export const DATABASE = `SELECT quote_ident(d.datname) AS qname, pg_get_userbyid(d.datdba)::text AS owner, d.datconnlimit AS connlimit,
   ${aclList('d.datacl', 'd', 'd.datdba')} AS acl,
   coalesce((SELECT s.setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0), '{}') AS settings
 FROM pg_database d WHERE d.datname = current_database()`;
 
-export const SCHEMAS = `SELECT n.nspname::text AS name, pg_get_userbyid(n.nspowner)::text AS owner, ${aclList('n.nspacl', 'n', 'n.nspowner')} AS acl
+export const SCHEMAS = `SELECT n.nspname::text AS name, quote_ident(n.nspname) AS qname, pg_get_userbyid(n.nspowner)::text AS owner, ${aclList('n.nspacl', 'n', 'n.nspowner')} AS acl
 FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')}`;
 
-export const EXTENSIONS = `SELECT e.extname::text AS name, e.extversion AS version, n.nspname::text AS schema
+export const EXTENSIONS = `SELECT e.extname::text AS name, quote_ident(e.extname) AS qname, e.extversion AS version, quote_ident(n.nspname) AS schema
 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`;
 
-export const RELATIONS = `SELECT n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
+export const RELATIONS = `SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, format('%I.%I', n.nspname, c.relname) AS qname, c.relkind::text AS kind,
   pg_get_userbyid(c.relowner)::text AS owner, ${aclList('c.relacl', 'r', 'c.relowner')} AS acl,
   c.relpersistence::text AS persistence, c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
   coalesce(c.reloptions, '{}') AS options, c.relreplident::text AS replica_identity, c.relispartition AS is_partition,
@@ -59,7 +61,7 @@ export const RELATIONS = `SELECT n.nspname::text AS schema, c.relname::text AS n
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${RELATION_SCOPE}`;
 
-export const COLUMNS = `SELECT format('%I.%I', n.nspname, c.relname) AS rel, a.attname::text AS name, a.attnum AS num,
+export const COLUMNS = `SELECT a.attrelid AS relid, quote_ident(a.attname) AS qname, a.attnum AS num,
   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
   CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
   CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
@@ -72,43 +74,63 @@ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${RELATION_SCOPE}
-ORDER BY 1, a.attnum`;
+ORDER BY a.attrelid, a.attnum`;
 
-export const CONSTRAINTS = `SELECT format('%I.%I', n.nspname, c.relname) AS rel, c.relname::text AS table_name, co.conname::text AS name,
+export const CONSTRAINTS = `SELECT co.conrelid AS relid, co.conname::text AS name,
+  quote_ident(co.conname) AS qname,
   co.contype::text AS type, pg_get_constraintdef(co.oid) AS definition
 FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND ${RELATION_SCOPE}`;
 
 /** Indexes that back a primary key, unique or exclusion constraint are compared as that constraint. */
-export const INDEXES = `SELECT format('%I.%I', n.nspname, c.relname) AS rel, c.relname::text AS table_name, n.nspname::text AS schema,
-  ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS definition,
-  replace(pg_get_indexdef(i.indexrelid), 'INDEX ' || quote_ident(ic.relname) || ' ON ', 'INDEX ON ') AS signature,
-  i.indisvalid AS valid
-FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+const INDEX_SCOPE = `FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm') AND ${RELATION_SCOPE}
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid AND co.contype IN ('p', 'u', 'x'))`;
+  AND i.indexrelid NOT IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x'))`;
+
+/**
+ * An index's definition is put together client-side from these parts and INDEX_COLUMNS:
+ * pg_get_indexdef of a whole index costs ten times what its column-level form and the
+ * catalog columns cost together, and it would dominate a large schema's snapshot.
+ */
+export const INDEXES = `SELECT i.indrelid AS relid, i.indexrelid AS indexid,
+  ic.relname::text AS name, format('%I.%I', n.nspname, ic.relname) AS qname, quote_ident(ic.relname) AS quoted_name,
+  i.indisunique AS "unique", i.indnullsnotdistinct AS nulls_not_distinct, c.relkind = 'p' AS on_only,
+  (SELECT am.amname::text FROM pg_am am WHERE am.oid = ic.relam) AS method, i.indnkeyatts AS key_columns,
+  pg_get_expr(i.indpred, i.indrelid) AS predicate, coalesce(ic.reloptions, '{}') AS options, i.indisvalid AS valid
+${INDEX_SCOPE}`;
+
+/** One row per index column: its text (a column name or an expression), non-default opclass and collation, DESC/NULLS bits. */
+export const INDEX_COLUMNS = `SELECT i.indexrelid AS indexid, k.ord::int AS ord,
+  pg_get_indexdef(i.indexrelid, k.ord::int, false) AS text, k.attnum = 0 AS expression,
+  CASE WHEN o.oid IS NULL OR o.opcdefault THEN NULL WHEN opn.nspname = 'pg_catalog' THEN quote_ident(o.opcname) ELSE format('%I.%I', opn.nspname, o.opcname) END AS opclass,
+  CASE WHEN co.oid IS NULL OR k.coll = 100 THEN NULL ELSE format('%I.%I', cn.nspname, co.collname) END AS collation,
+  coalesce(k.opt, 0)::int AS option
+${INDEX_SCOPE.replace('WHERE', `CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indclass::oid[], i.indcollation::oid[], i.indoption::int2[]) WITH ORDINALITY k(attnum, opc, coll, opt, ord)
+LEFT JOIN pg_opclass o ON o.oid = k.opc LEFT JOIN pg_namespace opn ON opn.oid = o.opcnamespace
+LEFT JOIN pg_collation co ON co.oid = k.coll LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+WHERE`)}`;
 
 /** `owned_kind` is `a` for a serial's sequence (owned by a column) and `i` for an identity column's. */
-export const SEQUENCES = `SELECT n.nspname::text AS schema, c.relname::text AS name, pg_get_userbyid(c.relowner)::text AS owner,
+export const SEQUENCES = `SELECT n.nspname::text AS schema, format('%I.%I', n.nspname, c.relname) AS qname, pg_get_userbyid(c.relowner)::text AS owner,
   ${aclList('c.relacl', 's', 'c.relowner')} AS acl, c.relpersistence::text AS persistence,
   format_type(s.seqtypid, NULL) AS data_type, s.seqstart::text AS start, s.seqincrement::text AS increment,
   s.seqmin::text AS min, s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle,
   d.deptype::text AS owned_kind, CASE WHEN d.objid IS NOT NULL THEN format('%I.%I', tn.nspname, tc.relname) END AS owned_table,
-  ta.attname::text AS owned_column
+  quote_ident(ta.attname) AS owned_column
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 LEFT JOIN pg_class tc ON tc.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
 WHERE c.relkind = 'S' AND ${RELATION_SCOPE}`;
 
-export const TRIGGERS = `SELECT format('%I.%I', n.nspname, c.relname) AS rel, t.tgname::text AS name, t.tgtype::int AS tgtype,
+export const TRIGGERS = `SELECT t.tgrelid AS relid, quote_ident(t.tgname) AS qname, t.tgtype::int AS tgtype,
   t.tgenabled::text AS enabled, pg_get_triggerdef(t.oid) AS definition,
-  array(SELECT a.attname::text FROM unnest(t.tgattr) k JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k ORDER BY 1) AS columns
+  CASE WHEN t.tgattr::text <> '' THEN array(SELECT quote_ident(a.attname) FROM unnest(t.tgattr) k JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k ORDER BY 1) ELSE '{}' END AS columns
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE NOT t.tgisinternal AND ${RELATION_SCOPE}`;
 
-export const POLICIES = `SELECT format('%I.%I', n.nspname, c.relname) AS rel, p.polname::text AS name, p.polcmd::text AS cmd,
+export const POLICIES = `SELECT p.polrelid AS relid, quote_ident(p.polname) AS qname, p.polcmd::text AS cmd,
   p.polpermissive AS permissive,
   array(SELECT CASE WHEN r = 0 THEN '=' ELSE pg_get_userbyid(r)::text END FROM unnest(p.polroles) r ORDER BY 1) AS roles,
   pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS with_check
@@ -120,7 +142,7 @@ WHERE ${RELATION_SCOPE}`;
  * source. SQL-standard bodies (BEGIN ATOMIC) are stored as parse trees full of OIDs, so their
  * deparsed text is hashed instead. The full definition is kept for the fix texts only.
  */
-export const FUNCTIONS = `SELECT n.nspname::text AS schema, p.proname::text AS name, pg_get_function_identity_arguments(p.oid) AS identity_args,
+export const FUNCTIONS = `SELECT n.nspname::text AS schema, format('%I.%I', n.nspname, p.proname) AS qname, pg_get_function_identity_arguments(p.oid) AS identity_args,
   p.prokind::text AS kind, pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS result,
   l.lanname::text AS language, p.provolatile::text AS volatility, p.proisstrict AS strict, p.prosecdef AS security_definer,
   p.proleakproof AS leakproof, p.proparallel::text AS parallel, p.procost::text AS cost, p.prorows::text AS rows,
@@ -131,9 +153,9 @@ export const FUNCTIONS = `SELECT n.nspname::text AS schema, p.proname::text AS n
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
 WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')}
   -- A range type's constructors belong to the type (an internal dependency): compared through it, and never dumped on their own.
-  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'i')`;
+  AND p.oid NOT IN (SELECT x.objid FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.deptype = 'i')`;
 
-export const TYPES = `SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS kind,
+export const TYPES = `SELECT n.nspname::text AS schema, format('%I.%I', n.nspname, t.typname) AS qname, t.typtype::text AS kind,
   pg_get_userbyid(t.typowner)::text AS owner, ${aclList('t.typacl', 'T', 't.typowner')} AS acl,
   CASE t.typtype
     WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
@@ -149,7 +171,7 @@ FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class 
 WHERE t.typtype IN ('e', 'd', 'c', 'r') AND (t.typtype <> 'c' OR c.relkind = 'c')
   AND ${USER_SCHEMA} AND ${notExtensionMember('pg_type', 't.oid')}`;
 
-export const DEFAULT_PRIVILEGES = `SELECT pg_get_userbyid(d.defaclrole)::text AS role, n.nspname::text AS schema, d.defaclobjtype::text AS objtype,
+export const DEFAULT_PRIVILEGES = `SELECT pg_get_userbyid(d.defaclrole)::text AS role, quote_ident(n.nspname) AS schema, d.defaclobjtype::text AS objtype,
   ${aclList('d.defaclacl', '', 'd.defaclrole')} AS acl
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace`;
 
@@ -165,7 +187,7 @@ FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
 WHERE r.rolname = ANY($1::text[])
   AND (s.setdatabase = 0 OR s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()))`;
 
-export const EVENT_TRIGGERS = `SELECT e.evtname::text AS name, e.evtevent::text AS event, e.evtfoid::regprocedure::text AS function,
+export const EVENT_TRIGGERS = `SELECT quote_ident(e.evtname) AS qname, e.evtevent::text AS event, e.evtfoid::regprocedure::text AS function,
   e.evtenabled::text AS enabled, coalesce(e.evttags, '{}') AS tags, pg_get_userbyid(e.evtowner)::text AS owner
 FROM pg_event_trigger e WHERE ${notExtensionMember('pg_event_trigger', 'e.oid')}`;
 
@@ -179,6 +201,7 @@ export const SNAPSHOT_QUERIES = {
   columns: COLUMNS,
   constraints: CONSTRAINTS,
   indexes: INDEXES,
+  indexColumns: INDEX_COLUMNS,
   sequences: SEQUENCES,
   triggers: TRIGGERS,
   policies: POLICIES,
