@@ -21,7 +21,8 @@ const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n
  * version) is compared. One hashed set per query, not one lookup per row.
  */
 function notExtensionMember(catalog: string, oid: string): string {
-  return `${oid} NOT IN (SELECT x.objid FROM pg_depend x WHERE x.classid = '${catalog}'::regclass AND x.deptype = 'e')`;
+  // Through pg_depend's reference index (members point at their extension): a few rows, not the whole catalog.
+  return `${oid} NOT IN (SELECT x.objid FROM pg_depend x WHERE x.refclassid = 'pg_extension'::regclass AND x.classid = '${catalog}'::regclass AND x.deptype = 'e')`;
 }
 
 /** Relation `c` in namespace `n` that drift looks at. */
@@ -63,7 +64,9 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${RELATION_SCOPE}`;
 
 export const COLUMNS = `SELECT a.attrelid AS relid, quote_ident(a.attname) AS qname, a.attnum AS num,
   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-  CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "default",
+  -- A default cannot refer to columns, so it is deparsed without its table: on a fresh
+  -- session that saves a catalog lookup per table, most of this query's cost.
+  CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) END AS "default",
   CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
   a.attidentity::text AS identity,
   CASE WHEN a.attcollation <> t.typcollation THEN
@@ -102,7 +105,10 @@ ${INDEX_SCOPE}`;
 
 /** One row per index column: its text (a column name or an expression), non-default opclass and collation, DESC/NULLS bits. */
 export const INDEX_COLUMNS = `SELECT i.indexrelid AS indexid, k.ord::int AS ord,
-  pg_get_indexdef(i.indexrelid, k.ord::int, false) AS text, k.attnum = 0 AS expression,
+  -- pg_get_indexdef only for expressions; a plain column is its name.
+  CASE WHEN k.attnum = 0 THEN pg_get_indexdef(i.indexrelid, k.ord::int, false)
+       ELSE (SELECT quote_ident(a.attname) FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = k.attnum) END AS text,
+  k.attnum = 0 AS expression,
   CASE WHEN o.oid IS NULL OR o.opcdefault THEN NULL WHEN opn.nspname = 'pg_catalog' THEN quote_ident(o.opcname) ELSE format('%I.%I', opn.nspname, o.opcname) END AS opclass,
   CASE WHEN co.oid IS NULL OR k.coll = 100 THEN NULL ELSE format('%I.%I', cn.nspname, co.collname) END AS collation,
   coalesce(k.opt, 0)::int AS option
