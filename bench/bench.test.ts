@@ -48,6 +48,7 @@ describe('npm run bench -- --scale tiny', () => {
       ['migrations', 'ok'],
       ['checks', 'ok'],
       ['backup', 'ok'],
+      ['drift', 'ok'],
     ]);
   }, 240_000);
 

@@ -33,8 +33,8 @@ export interface RatioResult {
   headline: boolean;
 }
 
-export type BenchmarkId = 'uuid' | 'search' | 'checks' | 'backup' | 'migrations';
-export const BENCHMARK_IDS: readonly BenchmarkId[] = ['uuid', 'search', 'migrations', 'checks', 'backup'];
+export type BenchmarkId = 'uuid' | 'search' | 'checks' | 'backup' | 'migrations' | 'drift';
+export const BENCHMARK_IDS: readonly BenchmarkId[] = ['uuid', 'search', 'migrations', 'checks', 'backup', 'drift'];
 
 export interface BenchmarkResult {
   id: BenchmarkId;
