@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/names.ts';
+import { LOGIN_ROLES, roleNames, type LoginRole } from '../../core/config/role-names.ts';
 import { compareDatabases } from '../../core/drift/detect.ts';
 import { withReference, type Reference } from '../../core/drift/reference.ts';
 import { parseMigrations, readMigrations, type Migration } from '../../core/migrations/files.ts';

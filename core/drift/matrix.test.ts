@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { roleNames, type RoleNames } from '../config/names.ts';
+import { roleNames, type RoleNames } from '../config/role-names.ts';
 import type { ConnectionSettings } from '../db/url.ts';
 import { readMigrations, type Migration } from '../migrations/files.ts';
 import { MIGRATIONS_DIR } from '../paths.ts';
@@ -87,7 +87,7 @@ const ROWS: Row[] = [
   },
   {
     name: 'function body replaced',
-    change: ['SET ROLE {owner}', 'CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $$'],
+    change: ['SET ROLE {owner}', 'CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN NEW.updated_at := clock_timestamp(); RETURN NEW; END $$'],
     expect: { kind: 'changed', objectType: 'function', object: 'public.set_updated_at()', fields: ['body'], message: /body replaced/ },
     revertable: true,
   },

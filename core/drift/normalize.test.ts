@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roleNames } from '../config/names.ts';
+import { roleNames } from '../config/role-names.ts';
 import { decodeTriggerType, indexSignature, looksGenerated, normalizeSnapshot, parseTriggerDefinition, privileges, quoteIdent, settings, type SnapshotRows } from './normalize.ts';
 import { describeRole, roleMap } from './roles.ts';
 import { parseAclItem } from './acl.ts';

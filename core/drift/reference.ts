@@ -1,5 +1,5 @@
-import { roleNames, type RoleNames } from '../config/names.ts';
-import type { TargetKind } from '../config/target.ts';
+import { roleNames, type RoleNames } from '../config/role-names.ts';
+import type { TargetKind } from '../config/target-settings.ts';
 import { withConnection, type Sql } from '../db/connect.ts';
 import { redactedUrl, type ConnectionSettings } from '../db/url.ts';
 import type { Migration } from '../migrations/files.ts';

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleNames } from '../config/names.ts';
+import { roleNames } from '../config/role-names.ts';
 import { ident } from '../db/connect.ts';
 import type { ConnectionSettings } from '../db/url.ts';
 import { parseMigrations, readMigrations, type Migration } from '../migrations/files.ts';
 import { MIGRATIONS_DIR } from '../paths.ts';
 import { libpqEnv } from '../pgtools/invoke.ts';
-import { createDatabaseStatement, databaseAccessStatements } from '../roles/sql.ts';
+import { convergeCluster } from '../roles/converge.ts';
+import { roleModel } from '../roles/model.ts';
 import { installedToolsBin } from '../../test/pg-tools.ts';
 import { pgAdmin, provisionDatabase, uniqueName, withSql, type ProvisionedDatabase } from '../../test/db.ts';
 import { compareDatabases } from './detect.ts';
@@ -58,12 +59,13 @@ describe('normalization: what is not drift', () => {
     // Restored the way restore-db does: the database created with the original's roles, then pg_restore into it.
     const restored = uniqueName('drrest');
     await withSql(pgAdmin(), async (sql) => {
-      await sql.unsafe(createDatabaseStatement(restored, roles));
-      for (const s of databaseAccessStatements(restored, roles)) await sql.unsafe(s);
+      await convergeCluster(sql, roleModel({ database: restored, roles, appConnectionLimit: 10 }), { passwords: {} });
     });
     try {
       await pgTool(bin, 'pg_restore', ['--exit-on-error', '--single-transaction', `--dbname=${restored}`, file], pgAdmin(restored));
       const result = await compareDatabases({ connection: pgAdmin(restored), roles }, { connection: db.as(), roles });
+      expect([...result.live.objects.keys()].filter((k) => !result.reference.objects.has(k))).toEqual([]);
+      expect([...result.reference.objects.keys()].filter((k) => !result.live.objects.has(k))).toEqual([]);
       expect(result.live.objects.size).toBe(result.reference.objects.size);
       expect(result.live.objects.size).toBeGreaterThan(150);
       expect(result.findings).toEqual([]);

@@ -1,4 +1,4 @@
-import { ROLE_KINDS, type RoleKind, type RoleNames } from '../config/names.ts';
+import { ROLE_KINDS, type RoleKind, type RoleNames } from '../config/role-names.ts';
 
 /**
  * Roles are compared by what they are, not by what they are called: the reference built in

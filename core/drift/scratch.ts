@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { ROLE_KINDS, roleNames, type RoleNames } from '../config/names.ts';
+import { ROLE_KINDS, roleNames, type RoleNames } from '../config/role-names.ts';
 import { ident, literal, type Sql } from '../db/connect.ts';
 
 /**

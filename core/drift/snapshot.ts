@@ -1,5 +1,5 @@
 import type { Sql } from '../db/connect.ts';
-import { ROLE_KINDS, type RoleNames } from '../config/names.ts';
+import { ROLE_KINDS, type RoleNames } from '../config/role-names.ts';
 import type { Snapshot } from './model.ts';
 import { normalizeSnapshot, type Row, type SnapshotRows } from './normalize.ts';
 import { ROLE_QUERIES, SERVER, SNAPSHOT_QUERIES, type SnapshotQuery } from './queries.ts';

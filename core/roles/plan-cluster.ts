@@ -103,7 +103,8 @@ function settingTarget(role: string, database: string | undefined): string {
 function settingChanges(state: ClusterState, model: RoleModel, which: 'global' | 'database'): Change[] {
   const out: Change[] = [];
   const names = new Set(model.specs.map((s) => s.name));
-  const inScope = (database: string | undefined) => (which === 'database' ? database === model.database : database !== model.database);
+  // Settings in other databases belong to those databases' models (a restored copy keeps its source's roles), so they are left alone.
+  const inScope = (database: string | undefined) => (which === 'database' ? database === model.database : database === undefined);
   for (const row of state.settings) {
     if (!names.has(row.role) || !inScope(row.database)) continue;
     const where = row.database ? ` in database ${row.database}` : '';

@@ -137,6 +137,16 @@ describe('roles: every kind of drift becomes one line and the statement that und
     expect(linesOf(changes)[3]).toBe(`set role=${r.owner} for ${r.migrator} in database shop (was postgres)`);
   });
 
+  it("leaves the roles' settings in other databases alone: a copy restored with its source's roles is another database's model", () => {
+    const state = converged({
+      settings: [
+        { role: r.migrator, database: 'shop', config: [`role=${r.owner}`] },
+        { role: r.migrator, database: 'shop_copy', config: [`role=${r.owner}`, 'search_path=elsewhere'] },
+      ],
+    });
+    expect(plan(state)).toEqual([]);
+  });
+
   it('revokes parameter privileges (ALTER SYSTEM, SET) from the five roles', () => {
     const changes = plan(converged({ parameters: [{ name: 'archive_command', acl: [entry(r.app, 'ALTER SYSTEM', 'postgres')] }] }));
     expect(changes.map((c) => c.sql)).toEqual([`REVOKE ALTER SYSTEM ON PARAMETER "archive_command" FROM "${r.app}" CASCADE`]);

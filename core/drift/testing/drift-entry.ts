@@ -10,7 +10,7 @@
  * process while the reference is being built.
  */
 import { runCommand } from '../../cli/command.ts';
-import { TARGET_KINDS, type TargetKind } from '../../config/target.ts';
+import { TARGET_KINDS, type TargetKind } from '../../config/target-settings.ts';
 import { parseDatabaseUrl } from '../../db/url.ts';
 import { EXIT, UserError } from '../../errors.ts';
 import { readMigrations, type Migration } from '../../migrations/files.ts';
