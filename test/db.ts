@@ -51,3 +51,18 @@ export async function provisionDatabase(prefix = 't', migrations: readonly Migra
 export function withSql<T>(settings: ConnectionSettings, fn: (sql: Sql) => Promise<T>): Promise<T> {
   return withConnection(settings, { applicationName: 'pgsteward test' }, fn);
 }
+
+/** The SQLSTATE `statement` fails with when run with `settings` in a rolled-back transaction, or 'ok'. */
+export async function sqlstateOf(settings: ConnectionSettings, statement: string): Promise<string> {
+  return withSql(settings, async (sql) => {
+    try {
+      await sql.begin(async (tx) => {
+        await tx.unsafe(statement);
+        throw Object.assign(new Error('rollback'), { code: 'ok' });
+      });
+      return 'unreachable';
+    } catch (e) {
+      return (e as { code?: string }).code ?? 'error';
+    }
+  });
+}

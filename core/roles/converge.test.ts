@@ -3,7 +3,7 @@ import { ident } from '../db/connect.ts';
 import { readMigrations } from '../migrations/files.ts';
 import { MIGRATIONS_DIR } from '../paths.ts';
 import { setupDatabase, type SetupInput, type SetupReport } from '../setup.ts';
-import { pgAdmin, provisionDatabase, uniqueName, withSql, type ProvisionedDatabase } from '../../test/db.ts';
+import { pgAdmin, provisionDatabase, uniqueName, withSql, type ProvisionedDatabase, sqlstateOf } from '../../test/db.ts';
 import { runOne } from '../../checks/test-support.ts';
 import { LOGIN_ROLES, type LoginRole } from '../config/role-names.ts';
 import { generatePassword } from '../secrets.ts';
@@ -25,17 +25,7 @@ function setupOf(db: ProvisionedDatabase, extra: Partial<SetupInput> = {}): Prom
 
 /** The SQLSTATE a statement fails with as `role` (in a rolled-back transaction), or 'ok'. */
 async function attempt(db: ProvisionedDatabase, role: LoginRole, statement: string): Promise<string> {
-  return withSql(db.as(role), async (sql) => {
-    try {
-      await sql.begin(async (tx) => {
-        await tx.unsafe(statement);
-        throw Object.assign(new Error('rollback'), { code: 'ok' });
-      });
-      return 'unreachable';
-    } catch (e) {
-      return (e as { code?: string }).code ?? 'error';
-    }
-  });
+  return sqlstateOf(db.as(role), statement);
 }
 
 const asAdmin = (db: ProvisionedDatabase, text: string) => withSql(db.as(), (sql) => sql.unsafe(text));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { provisionDatabase, withSql, type ProvisionedDatabase } from '../../test/db.ts';
+import { provisionDatabase, withSql, type ProvisionedDatabase, sqlstateOf } from '../../test/db.ts';
 
 let db: ProvisionedDatabase;
 beforeAll(async () => {
@@ -8,17 +8,7 @@ beforeAll(async () => {
 
 /** The SQLSTATE a statement fails with as `role`, or 'ok'. Each runs in its own rolled-back transaction. */
 async function attempt(role: 'app' | 'readonly' | 'backup' | 'migrator', statement: string): Promise<string> {
-  return withSql(db.as(role), async (sql) => {
-    try {
-      await sql.begin(async (tx) => {
-        await tx.unsafe(statement);
-        throw Object.assign(new Error('rollback'), { code: 'ok' });
-      });
-      return 'unreachable';
-    } catch (e) {
-      return (e as { code?: string }).code ?? 'error';
-    }
-  });
+  return sqlstateOf(db.as(role), statement);
 }
 
 describe('least-privilege roles', () => {
