@@ -10,7 +10,8 @@ import { openTarget } from '../open-target.ts';
 import { backupDatabase } from './backup.ts';
 import { restoreBackup } from './restore/index.ts';
 import { takeSafetyBackup } from './way-back.ts';
-import { openPg15Target, provisionPg15, seed, tableChecksums, testOpsConfig } from '../../test/pg15.ts';
+import { provisionPg15 } from '../../test/pg15.ts';
+import { openBackupTarget, seed, tableChecksums, testOpsConfig } from '../../test/backups.ts';
 
 /** The suite's PostgreSQL 17 as a `dev` target: only Debian's pg_dump 15 exists on these machines. */
 async function pg17Target(prefix: string) {
@@ -47,7 +48,7 @@ describe('against PostgreSQL 17 with only pg_dump 15 installed', () => {
     const src = await provisionPg15('to17');
     await seed(src.admin, 5);
     const ops = testOpsConfig();
-    const { location } = await backupDatabase(await openPg15Target(src), { ops });
+    const { location } = await backupDatabase(await openBackupTarget(src), { ops });
     const { db, target } = await pg17Target('dest17');
     await withSql(db.as(), (sql) => sql.unsafe(`insert into users (email, slug) values ('keep@example.test', 'keep')`));
     const report = await restoreBackup(target, { source: { file: location }, into: { kind: 'existing' }, confirm: db.database, checks: runChecks, ops });
