@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secretUrl } from '../core/db/url.ts';
-import { clusterAdmin, databaseExists, expectMadeBy17, localBackupDir, provisionBackupDatabase, seed, tableChecksums } from '../test/backups.ts';
+import { clusterAdmin, databaseExists, expectMadeBy17, ledger, localBackupDir, provisionBackupDatabase, seed, tableChecksums } from '../test/backups.ts';
 import { runCli } from '../test/cli.ts';
 import { withSql } from '../test/db.ts';
 
@@ -50,6 +50,10 @@ describe('restore-db, verify-backup and retention commands (PostgreSQL 17, pg_du
     expect(r.stdout).toContain(`  source database: ${x.database}, not ${y.database}: restored with ${y.database}'s roles (owner ${y.database}_owner; ${x.database}'s own grants were left out)\n`);
     expect(r.stdout).toMatch(new RegExp(`  way back: previous contents kept in database ${y.database}_before_[0-9a-z]+ \\(drop it when no longer needed\\)`));
     expect(await tableChecksums(y.admin)).toEqual(await tableChecksums(x.admin));
+    expect(await ledger(y.admin)).toEqual(await ledger(x.admin));
+    expect(r.stdout).toMatch(/\n {2}versions: pg_dump 17\.\d+ of PostgreSQL 17\.\d+; restored with pg_restore 17\.\d+ into PostgreSQL 17\.\d+\n/);
+    expect(r.stdout).toMatch(/\n {2}checks: \d+ passed, 0 failed, \d+ warnings\n/);
+    expect(r.stdout).toContain('restored and verified');
   });
 
   it('a corrupted dump: restore-db and verify-backup refuse it, exit 2 / 1, and the manifest records the failure', async () => {

@@ -15,14 +15,13 @@ import { expect, inject } from 'vitest';
 import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/role-names.ts';
 import { parseOpsConfig, type OpsConfig } from '../core/config/ops-config.ts';
 import { resolveTarget, type TargetConfig } from '../core/config/target-settings.ts';
-import { ident } from '../core/db/connect.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { MIGRATIONS_DIR, REPO_ROOT } from '../core/paths.ts';
 import { generatePassword, rememberSecret } from '../core/secrets.ts';
 import { setupDatabase } from '../core/setup.ts';
 import { openTarget, type Target } from '../core/open-target.ts';
-import { listTables, qualified } from '../core/backup/tables.ts';
+import { ledgerRows, tableRowChecksums, type LedgerRow } from '../core/backup/row-checksums.ts';
 import { uniqueName, withSql } from './db.ts';
 import { installedToolsBin } from './pg-tools.ts';
 
@@ -114,18 +113,15 @@ export async function seed(settings: ConnectionSettings, users = 20): Promise<vo
   });
 }
 
-/** md5 of every table's rows in a stable order: equal maps mean equal data. */
+/** Every table's row count and md5 in primary-key order (core/backup/row-checksums.ts), as `rows:md5`: equal maps mean equal data. */
 export async function tableChecksums(settings: ConnectionSettings): Promise<Record<string, string>> {
-  return withSql(settings, async (sql) => {
-    const out: Record<string, string> = {};
-    for (const t of await listTables(sql)) {
-      const [r] = await sql.unsafe<{ h: string | null; n: bigint }[]>(
-        `select md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as h, count(*) as n from ${ident(t.schema)}.${ident(t.name)} x`,
-      );
-      out[qualified(t)] = `${r!.n}:${r!.h}`;
-    }
-    return out;
-  });
+  const sums = await withSql(settings, tableRowChecksums);
+  return Object.fromEntries(Object.entries(sums).map(([t, c]) => [t, `${c.rows}:${c.md5}`]));
+}
+
+/** The sqlx migration ledger, every column. */
+export function ledger(settings: ConnectionSettings): Promise<LedgerRow[]> {
+  return withSql(settings, ledgerRows);
 }
 
 /** The schema as text: columns, constraints, indexes, triggers, functions, owners and privileges. */

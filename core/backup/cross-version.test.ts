@@ -6,14 +6,13 @@ import { runChecks } from '../../checks/suite.ts';
 import { pgAdmin, provisionDatabase, withSql } from '../../test/db.ts';
 import { runCli } from '../../test/cli.ts';
 import type { TargetConfig } from '../config/target-settings.ts';
-import type { ConnectionSettings } from '../db/url.ts';
 import { UserError } from '../errors.ts';
 import { openTarget } from '../open-target.ts';
 import { backupDatabase } from './backup.ts';
 import { restoreBackup } from './restore/index.ts';
 import { takeSafetyBackup } from './way-back.ts';
 import { provisionPg15 } from '../../test/pg15.ts';
-import { clusterAdmin, openBackupTarget, provisionBackupDatabase, seed, tableChecksums, testOpsConfig } from '../../test/backups.ts';
+import { clusterAdmin, ledger, openBackupTarget, provisionBackupDatabase, seed, tableChecksums, testOpsConfig } from '../../test/backups.ts';
 
 /**
  * The only tests that need Debian's PostgreSQL 15: what happens when versions cross. Every
@@ -33,11 +32,6 @@ async function pg17WithoutTools(prefix: string) {
     rolePasswords: db.passwords,
   };
   return { db, target: await openTarget(config) };
-}
-
-/** The sqlx ledger, every column, in version order. */
-async function ledger(settings: ConnectionSettings): Promise<unknown[]> {
-  return withSql(settings, (sql) => sql.unsafe(`select version, description, installed_on, success, encode(checksum, 'hex') as checksum, execution_time from _sqlx_migrations order by version`));
 }
 
 describe('pg_dump 15 against a PostgreSQL 17 server', () => {
@@ -111,6 +105,7 @@ describe('a dump by pg_dump 15 of a PostgreSQL 15 server, restored into PostgreS
     const copy = (report.safetyBackup as { database: string }).database;
     await withSql(pgAdmin(copy), async (sql) => expect((await sql`select slug from users`).map((r) => r.slug)).toEqual(['keep']));
     expect(await tableChecksums(db.as())).toEqual(await tableChecksums(src.admin));
+    expect(await ledger(db.as())).toEqual(await ledger(src.admin));
     expect(report.rowCounts.ok).toBe(true);
     expect(report.checks.failures).toEqual([]);
     expect(report.ok).toBe(true);

@@ -8,7 +8,7 @@ import { parseManifest } from '../manifest.ts';
 import { restoreBackup, restoreGuard } from './index.ts';
 import { LocalStorage } from '../storage/index.ts';
 import { verifyBackup } from '../verify.ts';
-import { clusterAdmin, databaseExists, expectMadeBy17, openBackupTarget, provisionBackupDatabase, schemaFingerprint, seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
+import { clusterAdmin, databaseExists, expectMadeBy17, ledger, openBackupTarget, provisionBackupDatabase, schemaFingerprint, seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
 import { withSql } from '../../../test/db.ts';
 import type { ConnectionSettings } from '../../db/url.ts';
 import { sha256File } from '../files.ts';
@@ -58,6 +58,9 @@ describe('restore (PostgreSQL 17, pg_dump/pg_restore 17)', () => {
     expect(report.destination.database).toMatch(new RegExp(`^${db.database.slice(0, 24)}_restore_\\d{8}t\\d{6}z_[0-9a-f]{4}$`));
     const restored = clusterAdmin(report.destination.database);
     expect(await tableChecksums(restored)).toEqual(await tableChecksums(db.admin));
+    expect(Object.keys(await tableChecksums(restored))).toHaveLength(9);
+    expect(await ledger(restored)).toEqual(await ledger(db.admin));
+    expect((await ledger(restored)).length).toBeGreaterThanOrEqual(4);
     expect(await schemaFingerprint(restored)).toEqual(await schemaFingerprint(db.admin));
     expect(report.rowCounts).toEqual({ ok: true, tables: 9, mismatches: [] });
     expect(report.checks.failures).toEqual([]);
@@ -106,6 +109,7 @@ describe('restore (PostgreSQL 17, pg_dump/pg_restore 17)', () => {
     const target = await openBackupTarget(db);
     const { manifest, location } = await backupDatabase(target, { ops });
     const original = await tableChecksums(db.admin);
+    const originalLedger = await ledger(db.admin);
     const originalSchema = await schemaFingerprint(db.admin);
     // the database moves on after the backup
     await withSql(db.admin, (sql) => sql.unsafe(`delete from users where slug = 'user-1'; set role ${db.database}_owner; create table scratch_notes (id int); insert into phrases (text) values ('added later')`));
@@ -123,6 +127,7 @@ describe('restore (PostgreSQL 17, pg_dump/pg_restore 17)', () => {
     expect(report.source).toEqual({ database: db.database, differs: false });
     expect(report.roles).toEqual({ owner: `${db.database}_owner`, adopted: false });
     expect(await tableChecksums(db.admin)).toEqual(original);
+    expect(await ledger(db.admin)).toEqual(originalLedger);
     expect(await schemaFingerprint(db.admin)).toEqual(originalSchema);
     // the way back: the replaced database itself, kept under another name with the changed rows
     expect(report.safetyBackup).toEqual({ kind: 'copy', database: expect.stringMatching(new RegExp(`^${db.database}_before_[0-9a-z]+$`)) });
