@@ -5,23 +5,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { pgAdmin, provisionDatabase, withSql } from '../test/db.ts';
 import { secretUrl } from '../core/db/url.ts';
 import { LocalStorage } from '../core/backup/storage/index.ts';
-import { pg15, pg15Admin, provisionPg15, type Pg15Database } from '../test/pg15.ts';
+import { clusterAdmin, expectMadeBy17, localBackupDir, provisionBackupDatabase, type BackupDatabase } from '../test/backups.ts';
+import { installedToolsBin } from '../test/pg-tools.ts';
 import { exitOf, runCli, runCliAsNobody, runCliOnTty, spawnCli, waitFor } from '../test/cli.ts';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
 
 /** A database big enough that pg_dump is still writing when the test interrupts it (~13 MB of barely compressible text). */
-let big: Pg15Database;
+let big: BackupDatabase;
 let dir: string;
 
 beforeAll(async () => {
-  big = await provisionPg15('kill');
+  big = await provisionBackupDatabase('kill');
   await withSql(big.admin, (sql) =>
     sql.unsafe(`set role ${big.database}_owner;
       create table bulk (id int primary key, payload text not null);
       insert into bulk select i, md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) from generate_series(1, 100000) i;`),
   );
-  dir = path.join(pg15().stateDir, 'backups', 'local', big.database);
+  dir = localBackupDir(big);
 });
 
 const visible = () => (existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')) : []);
@@ -38,7 +39,7 @@ function partialBytes(): number {
   return n;
 }
 
-describe('backup-db interrupted', () => {
+describe('backup-db interrupted (PostgreSQL 17, pg_dump 17)', () => {
   it('killed mid-way (SIGKILL) leaves no dump under its final name; the next backup sweeps the partial file', async () => {
     const child = spawnCli('ops/backup-db.ts', [], big.env);
     await waitFor(() => partialBytes() > 0, 30_000, 'pg_dump to start writing');
@@ -51,6 +52,7 @@ describe('backup-db interrupted', () => {
     const again = await runCli('ops/backup-db.ts', ['--json'], big.env, 120_000);
     expect(again.code).toBe(0);
     const { manifest } = JSON.parse(again.stdout);
+    expectMadeBy17(manifest);
     expect(manifest.tables['public.bulk']).toBe(100000);
     expect(partials()).toEqual([]);
     expect(visible().sort()).toEqual([manifest.name, manifest.name.replace(/\.dump$/, '.json')]);
@@ -73,18 +75,20 @@ describe('backup-db command', () => {
   it('against PostgreSQL 17 with only pg_dump 15: exit 2, one clear line, nothing written, no password', async () => {
     const db = await provisionDatabase('cli17');
     const url = secretUrl({ ...pgAdmin(), password: undefined });
-    const r = await runCli('ops/backup-db.ts', ['--target', 'dev', '--url', url, '--database', db.database], { PGSTEWARD_HOME: pg15().stateDir, PGPASSWORD: pgAdmin().password, DB_BACKUP_PASSWORD: db.passwords.backup });
+    // A state folder without installed tools: the search reaches Debian's /usr/lib/postgresql/15 only.
+    const home = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-cli17-'));
+    const r = await runCli('ops/backup-db.ts', ['--target', 'dev', '--url', url, '--database', db.database], { PGSTEWARD_HOME: home, PGPASSWORD: pgAdmin().password, DB_BACKUP_PASSWORD: db.passwords.backup });
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toBe(true);
     expect(r.stderr).toMatch(/^error: pg_dump 15\.\d+ cannot dump PostgreSQL 17\.\d+; install postgresql-client-17 or set PG_BIN\n$/);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toContain(pgAdmin().password!);
     expect(r.stderr).not.toContain(db.passwords.backup);
-    expect(existsSync(path.join(pg15().stateDir, 'backups', 'dev', db.database))).toBe(false);
+    expect(existsSync(path.join(home, 'backups', 'dev', db.database))).toBe(false);
   });
 
   it('bad flags and config are one-line errors with exit 2', async () => {
-    const db = await provisionPg15('flags');
+    const db = await provisionBackupDatabase('flags');
     const bad = await runCli('ops/backup-db.ts', ['--lable', 'x'], db.env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: backup-db: Unknown option '--lable'; see backup-db --help\n$/);
@@ -100,15 +104,16 @@ describe('backup-db command', () => {
   });
 });
 
-describe('backup-db under concurrency and with a bad storage folder', () => {
+describe('backup-db under concurrency and with a bad storage folder (PostgreSQL 17, pg_dump 17)', () => {
   it('four backup-db runs started together all succeed; names taken in the same second get -2, -3, -4', async () => {
-    const db = await provisionPg15('four');
-    const dir = path.join(pg15().stateDir, 'backups', 'local', db.database);
+    const db = await provisionBackupDatabase('four');
+    const dir = localBackupDir(db);
     let collided = false;
     // A round whose four start times straddle a second boundary proves less; try again (at most 3 rounds).
     for (let round = 0; round < 3 && !collided; round++) {
       const runs = await Promise.all(Array.from({ length: 4 }, () => runCli('ops/backup-db.ts', ['--json'], db.env, 120_000)));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      for (const r of runs) expectMadeBy17(JSON.parse(r.stdout).manifest);
       const names = runs.map((r) => JSON.parse(r.stdout).manifest.name as string);
       expect(new Set(names).size).toBe(4);
       const byStamp = new Map<string, string[]>();
@@ -127,7 +132,7 @@ describe('backup-db under concurrency and with a bad storage folder', () => {
   });
 
   it('a read-only or missing storage folder is one line with its fix, for an ordinary user', async () => {
-    const db = await provisionPg15('rofs');
+    const db = await provisionBackupDatabase('rofs');
     const home = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-ro-'));
     chmodSync(home, 0o755);
     const ro = path.join(home, 'readonly');
@@ -140,7 +145,7 @@ describe('backup-db under concurrency and with a bad storage folder', () => {
       chmodSync(f, 0o644);
       return f;
     };
-    const env = { PGSTEWARD_HOME: home, DB_TARGET: 'dev', DATABASE_URL: secretUrl(pg15Admin(db.database)), DB_NAME: db.database, DB_BACKUP_PASSWORD: db.passwords.backup };
+    const env = { PGSTEWARD_HOME: home, DB_TARGET: 'dev', DATABASE_URL: secretUrl(clusterAdmin(db.database)), DB_NAME: db.database, DB_BACKUP_PASSWORD: db.passwords.backup, PG_BIN: installedToolsBin(17) };
 
     const readOnly = await runCliAsNobody('ops/backup-db.ts', [], { ...env, PGSTEWARD_CONFIG: config(ro) });
     expect(readOnly.code).toBe(2);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secretUrl } from '../core/db/url.ts';
-import { pg15Admin, provisionPg15, seed } from '../test/pg15.ts';
+import { clusterAdmin, expectMadeBy17, provisionBackupDatabase, seed } from '../test/backups.ts';
 import { exitOf, runCli, spawnCli, waitFor, type CliResult } from '../test/cli.ts';
 import { readHistory } from '../core/cron/history.ts';
 
@@ -13,11 +13,11 @@ function filesUnder(dir: string): string[] {
     .map((d) => path.join(d.parentPath, d.name));
 }
 
-describe('no secret in any output of a full backup / restore / verify / retention / cron cycle', () => {
+describe('no secret in any output of a full backup / restore / verify / retention / cron cycle (PostgreSQL 17, pg_dump 17)', () => {
   it('greps stdout, stderr, logs, manifests and the cron history for every known password', async () => {
-    const db = await provisionPg15('leak');
+    const db = await provisionBackupDatabase('leak');
     await seed(db.admin, 4);
-    const superuser = pg15Admin().password!;
+    const superuser = clusterAdmin().password!;
     const wrong = `wrong-${Math.random().toString(36).slice(2)}-password`;
     const secrets = [superuser, wrong, ...Object.values(db.passwords)];
     for (const s of secrets) expect(s.length).toBeGreaterThanOrEqual(16);
@@ -38,7 +38,9 @@ describe('no secret in any output of a full backup / restore / verify / retentio
 
     const b = await run('ops/backup-db.ts', []);
     expect(b.code).toBe(0);
-    expect((await run('ops/backup-db.ts', ['--json', '--label', 'second'])).code).toBe(0);
+    const second = await run('ops/backup-db.ts', ['--json', '--label', 'second']);
+    expect(second.code).toBe(0);
+    expectMadeBy17(JSON.parse(second.stdout).manifest);
     expect((await run('ops/backup-db.ts', ['--list'])).code).toBe(0);
     expect((await run('ops/restore-db.ts', ['--json'])).code).toBe(0);
     expect((await run('ops/restore-db.ts', ['--into-existing', '--confirm', db.database])).code).toBe(0);
@@ -60,10 +62,10 @@ describe('no secret in any output of a full backup / restore / verify / retentio
     const badPw = await run('ops/backup-db.ts', [], { ...env, DB_BACKUP_PASSWORD: wrong });
     expect(badPw.code).toBe(2);
     expect(badPw.stderr).toMatch(/authentication failed for user "[a-z0-9_]+_backup"/);
-    const badUrl = await run('ops/restore-db.ts', ['--from-target', 'local', '--target', 'prod', '--url', secretUrl({ ...pg15Admin(), port: 1 })], { ...env });
+    const badUrl = await run('ops/restore-db.ts', ['--from-target', 'local', '--target', 'prod', '--url', secretUrl({ ...clusterAdmin(), port: 1 })], { ...env });
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/postgres: connection refused/);
-    const badCron = await run('ops/cron.ts', ['--once', 'checks', '--url', secretUrl({ ...pg15Admin(), password: wrong }), '--target', 'dev'], env);
+    const badCron = await run('ops/cron.ts', ['--once', 'checks', '--url', secretUrl({ ...clusterAdmin(), password: wrong }), '--target', 'dev'], env);
     expect(badCron.code).toBe(2);
 
     const texts = outputs.flatMap((o) => [o.stdout, o.stderr]);

@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHistory } from '../core/cron/history.ts';
 import { connect } from '../core/db/connect.ts';
 import { secretUrl } from '../core/db/url.ts';
-import { pg15, provisionPg15, seed } from '../test/pg15.ts';
+import { expectMadeBy17, localBackupDir, provisionBackupDatabase, seed } from '../test/backups.ts';
+import { parseManifest } from '../core/backup/manifest.ts';
 import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
 import { pgAdmin, provisionDatabase } from '../test/db.ts';
 
@@ -19,9 +20,9 @@ function configFile(cron: Record<string, unknown>): { file: string; history: str
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('cron command', () => {
+describe('cron command (PostgreSQL 17, pg_dump 17)', () => {
   it('SIGTERM stops scheduling, waits for the running backup to finish, then exits 0', async () => {
-    const db = await provisionPg15('crsig');
+    const db = await provisionBackupDatabase('crsig');
     await seed(db.admin, 3);
     const { file, history } = configFile({ jobs: { backup: { schedule: '* * * * * *' }, verify: { enabled: false }, checks: { enabled: false } } });
     // Hold a lock pg_dump must wait for, so the backup is demonstrably mid-run when SIGTERM arrives.
@@ -48,12 +49,13 @@ describe('cron command', () => {
     expect(runs[0]!.summary).toMatch(/^local-\d{8}T\d{6}Z\.dump \(.*, 9 tables, \d+ rows\); retention kept 1, deleted 0$/);
     expect(child.output.stderr).toMatch(/"msg":"stopping: no new runs; waiting for running jobs"/);
     expect(child.output.stderr).toMatch(/"msg":"scheduler stopped"/);
-    const dumps = readdirSync(path.join(pg15().stateDir, 'backups', 'local', db.database)).filter((f) => f.endsWith('.dump'));
+    const dumps = readdirSync(localBackupDir(db)).filter((f) => f.endsWith('.dump'));
     expect(dumps).toHaveLength(1);
+    expectMadeBy17(parseManifest(readFileSync(path.join(localBackupDir(db), dumps[0]!.replace(/\.dump$/, '.json')), 'utf8'), 'cron backup'));
   });
 
   it('refuses an invalid cron expression at start-up with one clear line', async () => {
-    const db = await provisionPg15('crbad');
+    const db = await provisionBackupDatabase('crbad');
     const { file, history } = configFile({ jobs: { checks: { schedule: '*/5 * * * 9' } } });
     const r = await runCli('ops/cron.ts', ['--config', file], db.env);
     expect(r.code).toBe(2);
@@ -99,7 +101,7 @@ describe('cron command', () => {
   });
 
   it('--once runs a job now; status shows the last and next run of each job', async () => {
-    const db = await provisionPg15('crst');
+    const db = await provisionBackupDatabase('crst');
     const { file } = configFile({ timezone: 'Europe/Berlin', jobs: { verify: { enabled: false } } });
     const checks = await runCli('ops/cron.ts', ['--config', file, '--once', 'checks', '--json'], db.env);
     expect(checks.code).toBe(0);

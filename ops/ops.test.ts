@@ -5,6 +5,9 @@ import path from 'node:path';
 import { runCli, spawnCli, waitFor } from '../test/cli.ts';
 import { freePort } from '../core/local/ports.ts';
 import { withSql } from '../test/db.ts';
+import { expectMadeBy17 } from '../test/backups.ts';
+import { linkInstalledTools } from '../test/pg-tools.ts';
+import { parseManifest } from '../core/backup/manifest.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
 
 /**
@@ -99,11 +102,39 @@ describe('ops commands on the local target', () => {
     expect(out.summary).toMatch(/^applied \d+, 0 already applied$/);
     const after = await withSql(admin(), (sql) => sql`select 1 from users where slug = 'keep'`);
     expect(after).toHaveLength(0);
-    // No pg_dump 17 exists here, so the way back is a server-side copy that still has the row.
+    // This state folder has no client tools yet and only Debian's pg_dump 15 is on the machine, so
+    // no pg_dump can dump PostgreSQL 17: the way back is a server-side copy that still has the row.
+    expect(out.backup).toBe(null);
     const copy = /database (app_bak_[a-z0-9]+)/.exec(out.wayBack)?.[1];
     expect(copy, out.wayBack).toBeDefined();
+    expect(out.copy).toBe(copy);
     const kept = await withSql(admin(copy!), (sql) => sql`select 1 from users where slug = 'keep'`);
     expect(kept).toHaveLength(1);
+  });
+
+  it('reset-db --yes after npm run pg-tools keeps a pg_dump 17 safety backup, which restore-db brings back', async () => {
+    // What npm run pg-tools leaves in a state folder (the checkout's installed tools, linked).
+    expect(linkInstalledTools(home, 17)).toBe(true);
+    await withSql(admin(), (sql) => sql`insert into users (email, slug) values ('keep2@example.test', 'keep2')`);
+    const r = await runCli('ops/reset-db.ts', ['--yes', '--json'], env, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.copy).toBe(null);
+    expect(out.backup).toMatch(new RegExp(`^${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/backups/local/app/local-\\d{8}T\\d{6}Z-pre-reset\\.dump$`));
+    expect(out.wayBack).toContain(`restore-db ${path.basename(out.backup)} --into-existing --confirm app`);
+    const manifest = parseManifest(readFileSync(out.backup.replace(/\.dump$/, '.json'), 'utf8'), 'safety backup');
+    expectMadeBy17(manifest);
+    expect(manifest.label).toBe('pre-reset');
+    expect(await withSql(admin(), (sql) => sql`select 1 from users where slug = 'keep2'`)).toHaveLength(0);
+
+    const restored = await runCli('ops/restore-db.ts', [path.basename(out.backup), '--as', 'app_wayback', '--json'], env, 120_000);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ ok: true, destination: { database: 'app_wayback', created: true } });
+    try {
+      expect(await withSql(admin('app_wayback'), (sql) => sql`select 1 from users where slug = 'keep2'`)).toHaveLength(1);
+    } finally {
+      await withSql(admin('postgres'), (sql) => sql`drop database if exists app_wayback with (force)`);
+    }
   });
 
   it('bad names and bad connection settings give one clear line and exit 2, with no password', async () => {

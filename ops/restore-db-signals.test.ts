@@ -3,16 +3,16 @@ import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scratchMarker } from '../core/backup/restore/scratch.ts';
 import { ident, literal } from '../core/db/connect.ts';
-import { pg15Admin, provisionPg15, tableChecksums, type Pg15Database } from '../test/pg15.ts';
+import { clusterAdmin, expectMadeBy17, provisionBackupDatabase, tableChecksums, type BackupDatabase } from '../test/backups.ts';
 import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
 import { withSql } from '../test/db.ts';
 
 /** A database whose restore takes long enough to interrupt (~20 MB of barely compressible text). */
-let big: Pg15Database;
-let dump: { location: string; manifest: { name: string } };
+let big: BackupDatabase;
+let dump: { location: string; manifest: { name: string; server: { version: string; major: number }; pgDump: { version: string; major: number } } };
 
 beforeAll(async () => {
-  big = await provisionPg15('intr');
+  big = await provisionBackupDatabase('intr');
   await withSql(big.admin, (sql) =>
     sql.unsafe(`set role ${big.database}_owner;
       create table bulk (id int primary key, payload text not null);
@@ -21,17 +21,18 @@ beforeAll(async () => {
   const b = await runCli('ops/backup-db.ts', ['--json'], big.env, 120_000);
   expect(b.code).toBe(0);
   dump = JSON.parse(b.stdout);
+  expectMadeBy17(dump.manifest);
 }, 240_000);
 
-const databases = () => withSql(pg15Admin(), async (sql) => (await sql<{ d: string }[]>`select datname as d from pg_database where datname like ${big.database + '%'} order by 1`).map((r) => r.d));
+const databases = () => withSql(clusterAdmin(), async (sql) => (await sql<{ d: string }[]>`select datname as d from pg_database where datname like ${big.database + '%'} order by 1`).map((r) => r.d));
 /** pg_restore (application name `pgsteward restore`) connected to one of this run's scratch databases. */
 const restoring = () =>
-  withSql(pg15Admin(), async (sql) => (await sql`select 1 from pg_stat_activity where datname like ${big.database.slice(0, 24) + '\\_%\\_2%'} and application_name = 'pgsteward restore'`).length > 0);
-const sessionsOn = (db: string) => withSql(pg15Admin(), async (sql) => (await sql`select 1 from pg_stat_activity where datname = ${db}`).length);
+  withSql(clusterAdmin(), async (sql) => (await sql`select 1 from pg_stat_activity where datname like ${big.database.slice(0, 24) + '\\_%\\_2%'} and application_name = 'pgsteward restore'`).length > 0);
+const sessionsOn = (db: string) => withSql(clusterAdmin(), async (sql) => (await sql`select 1 from pg_stat_activity where datname = ${db}`).length);
 const errorLines = (s: string) => s.split('\n').filter((l) => l.startsWith('error:'));
 const manifestText = () => readFileSync(dump.location.replace(/\.dump$/, '.json'), 'utf8');
 
-describe('verify-backup and restore-db interrupted', () => {
+describe('verify-backup and restore-db interrupted (PostgreSQL 17, pg_dump/pg_restore 17)', () => {
   it.each([
     ['verify-backup', 'SIGTERM', 143, [] as string[]],
     ['verify-backup', 'SIGINT', 130, []],
@@ -62,7 +63,7 @@ describe('verify-backup and restore-db interrupted', () => {
       otherHost: `${big.database}_verify_20200101t000000z_othr`,
       alive: `${big.database}_verify_20200101t000000z_live`,
     };
-    await withSql(pg15Admin(), async (sql) => {
+    await withSql(clusterAdmin(), async (sql) => {
       for (const d of Object.values(decoys)) await sql.unsafe(`create database ${ident(d)}`);
       await sql.unsafe(`comment on database ${ident(decoys.unmarked)} is 'somebody else''s'`);
       await sql.unsafe(`comment on database ${ident(decoys.otherHost)} is ${literal(scratchMarker({ purpose: 'verify', host: `${host}-elsewhere`, pid: 1, startedAt: new Date().toISOString() }))}`);
@@ -88,7 +89,7 @@ describe('verify-backup and restore-db interrupted', () => {
       expect(await databases()).toEqual(before);
       for (const d of Object.values(decoys)) expect(before).toContain(d);
     } finally {
-      await withSql(pg15Admin(), async (sql) => {
+      await withSql(clusterAdmin(), async (sql) => {
         for (const d of Object.values(decoys)) await sql.unsafe(`drop database if exists ${ident(d)}`);
       });
     }

@@ -93,6 +93,7 @@ await runCommand(
         w(`  source database: ${report.source.database}, not ${report.destination.database}: ${report.roles.adopted ? `restored with ${report.destination.database}'s roles (owner ${report.roles.owner}; ${report.source.database}'s own grants were left out)` : `a copy with ${report.source.database}'s roles (owner ${report.roles.owner})`}\n`);
       }
       w(`  integrity: sha256 ${report.backup.sha256} ok\n`);
+      w(`  versions: pg_dump ${report.backup.pgDump} of PostgreSQL ${report.backup.server}; restored with pg_restore ${report.restoredWith.pgRestore} into PostgreSQL ${report.restoredWith.server}\n`);
       if (report.safetyBackup) w(`  way back: ${describeWayBack(report.safetyBackup, report.destination.database)}\n`);
       else if (!report.destination.created) w(`  way back: none (--no-safety-backup dropped the replaced database)\n`);
       w(`  checks: ${report.checks.passed} passed, ${report.checks.failed} failed, ${report.checks.warnings} warnings\n`);

@@ -37,10 +37,13 @@ await runCommand(
     progress('');
     const v = report.verification;
     if (args.values.json) {
-      printJson({ backup: report.backup, location: report.location, verification: v });
+      printJson({ backup: report.backup, location: report.location, verification: v, restoredWith: report.restoredWith ?? null });
     } else {
       const w = process.stdout.write.bind(process.stdout);
-      w(`verify-backup: ${report.backup} ${v.ok ? paint.green('VERIFIED') : paint.red('FAILED')} in ${(v.durationMs / 1000).toFixed(1)} s (scratch database ${v.scratchDatabase} dropped)\n`);
+      const against = report.restoredWith ? ` against PostgreSQL ${report.restoredWith.server}` : '';
+      w(`verify-backup: ${report.backup} ${v.ok ? paint.green('VERIFIED') : paint.red('FAILED')}${against} in ${(v.durationMs / 1000).toFixed(1)} s (scratch database ${v.scratchDatabase} dropped)\n`);
+      const m = report.manifest;
+      w(`  dump: pg_dump ${m.pgDump.version} of PostgreSQL ${m.server.version}${report.restoredWith ? `; restored with pg_restore ${report.restoredWith.pgRestore}` : ''}\n`);
       if (v.error) w(`  ${v.error}\n`);
       if (v.checks) w(`  checks: ${v.checks.passed} passed, ${v.checks.failed} failed, ${v.checks.warnings} warnings\n`);
       for (const f of v.checks?.failures ?? []) w(`    ${paint.red('✗')} ${f}\n`);

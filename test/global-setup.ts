@@ -4,6 +4,7 @@ import path from 'node:path';
 import { freePort } from '../core/local/ports.ts';
 import type { TestProject } from 'vitest/node';
 import { LocalCluster } from '../core/local/cluster.ts';
+import { linkInstalledTools } from './pg-tools.ts';
 
 /**
  * One real PostgreSQL 17 for the whole run, from the embedded binaries, in a throwaway
@@ -15,6 +16,10 @@ export default async function setup(project: TestProject) {
   const cluster = await LocalCluster.open({ stateDir, port });
   await cluster.init();
   await cluster.start();
+  // The backup tests run against this cluster as the local target (PGSTEWARD_HOME = stateDir):
+  // with the 17 client tools linked in, they find pg_dump 17 as a user's target does. Without
+  // them (npm run pg-tools not run) those tests fail with installedToolsBin's line.
+  linkInstalledTools(stateDir, 17);
   project.provide('pg17', { stateDir, port, admin: cluster.adminSettings() });
   return async () => {
     await cluster.stop().catch(() => {});

@@ -1,5 +1,6 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { REPO_ROOT } from '../core/paths.ts';
-import { defaultStateDir, toolsLayout } from '../core/pgtools/install-plan.ts';
+import { defaultStateDir, toolsLayout, toolsRootDir } from '../core/pgtools/install-plan.ts';
 import { installedTools } from '../core/pgtools/install.ts';
 
 /**
@@ -13,4 +14,18 @@ export function installedToolsBin(major = 17): string {
     throw new Error(`the PostgreSQL ${major} client tools are not installed in ${toolsLayout(stateDir, major).dir}; run npm run pg-tools`);
   }
   return toolsLayout(stateDir, major).bin;
+}
+
+/**
+ * Makes the installed client tools of `major` part of another state folder, as a link to the
+ * checkout's copy: a target whose PGSTEWARD_HOME is that folder then finds them the way a
+ * user's target finds its own (discovery step 2, the installed tools), with no PG_BIN.
+ * Returns false, and links nothing, when npm run pg-tools has not installed them.
+ */
+export function linkInstalledTools(stateDir: string, major = 17): boolean {
+  const source = toolsLayout(defaultStateDir(REPO_ROOT, process.env), major).dir;
+  if (!installedTools(defaultStateDir(REPO_ROOT, process.env), major)) return false;
+  mkdirSync(toolsRootDir(stateDir), { recursive: true });
+  symlinkSync(source, toolsLayout(stateDir, major).dir, 'dir');
+  return true;
 }

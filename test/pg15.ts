@@ -1,26 +1,14 @@
 /**
- * Test support for backup, restore, verify and cron tests (imported by *.test.ts only): the
- * PostgreSQL 15 cluster from test/global-setup-pg15.ts, provisioning, seed data, per-table
- * checksums and a CLI runner.
+ * The PostgreSQL 15 cluster from test/global-setup-pg15.ts, for the few tests that are about
+ * crossing versions (a dump taken by pg_dump 15 from a 15 server, restored into 17) or about
+ * setup-db on an older server. Everything else runs on the suite's PostgreSQL 17 (test/backups.ts).
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { inject } from 'vitest';
-import { LOGIN_ROLES, roleNames, type LoginRole } from '../core/config/role-names.ts';
-import { parseOpsConfig, type OpsConfig } from '../core/config/ops-config.ts';
-import { resolveTarget, type TargetConfig } from '../core/config/target-settings.ts';
-import { ident } from '../core/db/connect.ts';
-import { uniqueName, withSql } from './db.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
-import { readMigrations } from '../core/migrations/files.ts';
-import { MIGRATIONS_DIR, REPO_ROOT } from '../core/paths.ts';
-import { generatePassword, rememberSecret } from '../core/secrets.ts';
-import { setupDatabase } from '../core/setup.ts';
-import { openTarget, type Target } from '../core/open-target.ts';
-import { listTables, qualified } from '../core/backup/tables.ts';
+import { rememberSecret } from '../core/secrets.ts';
+import { provisionBackupDatabase, type BackupDatabase, type SuiteCluster } from './backups.ts';
 
-export function pg15(): { stateDir: string; port: number; binDir: string; admin: ConnectionSettings } {
+export function pg15(): SuiteCluster & { binDir: string } {
   const p = inject('pg15');
   rememberSecret(p.admin.password);
   return p;
@@ -30,91 +18,7 @@ export function pg15Admin(database = 'postgres'): ConnectionSettings {
   return { ...pg15().admin, database };
 }
 
-export interface Pg15Database {
-  database: string;
-  passwords: Record<LoginRole, string>;
-  admin: ConnectionSettings;
-  /** Environment for running the ops CLIs against this database on the PG15 cluster. */
-  env: NodeJS.ProcessEnv;
-  config: TargetConfig;
+/** A database set up exactly as setup-db does, on the PG15 cluster (its own binaries, its state folder), with known role passwords. */
+export function provisionPg15(prefix: string): Promise<BackupDatabase> {
+  return provisionBackupDatabase(prefix, pg15());
 }
-
-/** A database set up exactly as setup-db does, on the PG15 cluster, with known role passwords. */
-export async function provisionPg15(prefix: string): Promise<Pg15Database> {
-  const database = uniqueName(prefix);
-  const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
-  Object.values(passwords).forEach(rememberSecret);
-  const p = pg15();
-  await setupDatabase({ admin: p.admin, database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations: readMigrations(MIGRATIONS_DIR) });
-  const env: NodeJS.ProcessEnv = {
-    PGSTEWARD_HOME: p.stateDir,
-    LOCAL_PG_BIN: p.binDir,
-    LOCAL_PG_PORT: String(p.port),
-    DB_NAME: database,
-    ...Object.fromEntries(LOGIN_ROLES.map((r) => [`DB_${r.toUpperCase()}_PASSWORD`, passwords[r]])),
-  };
-  return { database, passwords, admin: pg15Admin(database), env, config: resolveTarget({ target: 'local' }, env, REPO_ROOT) };
-}
-
-export function openPg15Target(db: Pg15Database): Promise<Target> {
-  return openTarget(db.config);
-}
-
-/** Ops config for a test: local storage in a fresh folder unless given. */
-export function testOpsConfig(raw: unknown = {}, stateDir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-ops-'))): OpsConfig & { stateDir: string } {
-  return { ...parseOpsConfig(raw, { file: 'test-config.json', baseDir: stateDir, stateDir }), stateDir };
-}
-
-/** Users with profiles, preferences, credentials, logins, roles and phrases: every table gets rows. */
-export async function seed(settings: ConnectionSettings, users = 20): Promise<void> {
-  await withSql(settings, async (sql) => {
-    await sql.unsafe(`
-      insert into users (email, slug) select 'user' || i || '@example.test', 'user-' || i from generate_series(1, ${users}) i;
-      insert into user_profiles (user_id, display_name, bio) select id, 'User ' || slug, repeat('bio ', 5) from users;
-      insert into user_preferences (user_id, settings) select id, jsonb_build_object('theme', 'dark', 'n', length(slug)) from users;
-      insert into user_credentials (user_id, password_hash) select id, '$argon2id$v=19$' || md5(slug) from users;
-      insert into user_external_logins (user_id, provider, provider_user_id) select id, 'github', 'gh-' || slug from users;
-      insert into user_roles (user_id, role_id) select u.id, r.id from users u cross join roles r where r.name in ('user', 'email-verified');
-      insert into phrases (created_by, text) select id, 'Garden notes from ' || slug || ' about tomatoes and basil' from users;
-    `);
-  });
-}
-
-/** md5 of every table's rows in a stable order: equal maps mean equal data. */
-export async function tableChecksums(settings: ConnectionSettings): Promise<Record<string, string>> {
-  return withSql(settings, async (sql) => {
-    const out: Record<string, string> = {};
-    for (const t of await listTables(sql)) {
-      const [r] = await sql.unsafe<{ h: string | null; n: bigint }[]>(
-        `select md5(coalesce(string_agg(x::text, E'\\n' order by x::text), '')) as h, count(*) as n from ${ident(t.schema)}.${ident(t.name)} x`,
-      );
-      out[qualified(t)] = `${r!.n}:${r!.h}`;
-    }
-    return out;
-  });
-}
-
-/** The schema as text: columns, constraints, indexes, triggers, functions, owners and privileges. */
-export async function schemaFingerprint(settings: ConnectionSettings): Promise<string[]> {
-  return withSql(settings, async (sql) => {
-    const rows = await sql.unsafe<{ line: string }[]>(`
-      select 'col ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') || ' ' || coalesce(generation_expression, '') as line
-        from information_schema.columns where table_schema = 'public'
-      union all select 'con ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint where connamespace = 'public'::regnamespace
-      union all select 'idx ' || indexdef from pg_indexes where schemaname = 'public'
-      union all select 'trg ' || tgrelid::regclass || ' ' || pg_get_triggerdef(oid) from pg_trigger where not tgisinternal
-      union all select 'fn ' || p.oid::regprocedure || ' ' || pg_get_userbyid(p.proowner) || ' ' || coalesce(p.proacl::text, '') from pg_proc p where pronamespace = 'public'::regnamespace
-      union all select 'tbl ' || c.oid::regclass || ' ' || pg_get_userbyid(c.relowner) || ' ' || coalesce(c.relacl::text, '') from pg_class c where relnamespace = 'public'::regnamespace and relkind in ('r', 'p', 'v', 'm')
-      union all select 'ext ' || extname || ' ' || extversion from pg_extension
-      union all select 'nsp ' || nspname || ' ' || pg_get_userbyid(nspowner) || ' ' || coalesce(nspacl::text, '') from pg_namespace where nspname = 'public'
-      order by 1`);
-    return rows.map((r) => r.line);
-  });
-}
-
-export async function databaseExists(name: string): Promise<boolean> {
-  return withSql(pg15Admin(), async (sql) => (await sql`select 1 from pg_database where datname = ${name}`).length > 0);
-}
-
-export { roleNames };
-

@@ -6,15 +6,15 @@ import { sha256File } from './files.ts';
 import { parseManifest } from './manifest.ts';
 import { openStorage } from './storage/index.ts';
 import { UserError } from '../errors.ts';
-import { openPg15Target, provisionPg15, seed, testOpsConfig } from '../../test/pg15.ts';
+import { expectMadeBy17, openBackupTarget, provisionBackupDatabase, seed, testOpsConfig } from '../../test/backups.ts';
 import { withSql } from '../../test/db.ts';
 
-describe('backupDatabase (PostgreSQL 15, Debian pg_dump 15)', () => {
+describe('backupDatabase (PostgreSQL 17, pg_dump 17 from npm run pg-tools)', () => {
   it('writes a custom-format dump and a manifest with versions, counts, size and SHA-256', async () => {
-    const db = await provisionPg15('bk');
+    const db = await provisionBackupDatabase('bk');
     await seed(db.admin, 5);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const { location, manifest } = await backupDatabase(target, { ops });
     expect(path.basename(location)).toMatch(/^local-\d{8}T\d{6}Z\.dump$/);
     expect(location.startsWith(path.join(ops.stateDir, 'backups', 'local', db.database))).toBe(true);
@@ -24,8 +24,8 @@ describe('backupDatabase (PostgreSQL 15, Debian pg_dump 15)', () => {
     expect(manifest.sha256).toBe(sha256);
     expect(manifest.bytes).toBe(bytes);
     expect(readFileSync(location).subarray(0, 5).toString()).toBe('PGDMP');
-    expect(manifest.server.major).toBe(15);
-    expect(manifest.pgDump.major).toBe(15);
+    expectMadeBy17(manifest);
+    expect(manifest.pgDump.placement).toBe('host');
     expect(manifest.lastMigration).toBe('4');
     expect(manifest.tables['public.users']).toBe(5);
     expect(manifest.tables['public.user_roles']).toBe(10);
@@ -40,9 +40,9 @@ describe('backupDatabase (PostgreSQL 15, Debian pg_dump 15)', () => {
   });
 
   it('runs pg_dump as the least-privilege backup role, never silently as the superuser', async () => {
-    const db = await provisionPg15('bkrole');
+    const db = await provisionBackupDatabase('bkrole');
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const dir = path.join(ops.stateDir, 'backups', 'local', db.database);
     const noPassword = { ...target, config: { ...target.config, rolePasswords: {} }, cluster: undefined };
     const refused = await backupDatabase(noPassword, { ops }).catch((e: UserError) => e);
@@ -57,6 +57,7 @@ describe('backupDatabase (PostgreSQL 15, Debian pg_dump 15)', () => {
 
     await withSql(db.admin, (sql) => sql.unsafe(`grant select on phrases to ${db.database}_backup`));
     const { manifest } = await backupDatabase(target, { ops, label: 'manual' });
+    expectMadeBy17(manifest);
     expect(manifest.name).toMatch(/^local-\d{8}T\d{6}Z-manual\.dump$/);
     expect(readdirSync(dir).sort()).toEqual([manifest.name, manifest.name.replace(/\.dump$/, '.json')]);
   });

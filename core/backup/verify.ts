@@ -1,5 +1,6 @@
 import type { OpsConfig } from '../config/ops-config.ts';
 import { withConnection } from '../db/connect.ts';
+import { serverInfo } from '../db/server.ts';
 import { Interrupted, errorLine, interruptSignal } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { scrub } from '../secrets.ts';
@@ -31,6 +32,8 @@ export interface VerifyReport {
   location: string;
   verification: VerificationRecord;
   manifest: BackupManifest;
+  /** Where the restore ran, once it got that far: the scratch database's server and the pg_restore used. */
+  restoredWith: { server: string; pgRestore: string } | undefined;
 }
 
 /**
@@ -51,6 +54,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
   const scratch = scratchDatabaseName(manifest.database, 'verify');
   const model = { roles: manifest.roles, adopt: false };
   let record: VerificationRecord;
+  let restoredWith: VerifyReport['restoredWith'];
   log.info({ backup: name, scratchDatabase: scratch }, 'verification started');
   try {
     progress('checking integrity');
@@ -58,6 +62,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
     const pgRestore = locatePgRestore(target, manifest, opts.ops, env);
     const post = await withConnection(maintenanceConnection(target), { applicationName: 'pgsteward verify' }, async (maint) => {
       await sweepAbandoned(maint, log);
+      restoredWith = { server: (await serverInfo(maint)).version, pgRestore: pgRestore.version };
       const scratchDb = dropWhenAborted(maint, scratch, signal);
       try {
         await createDestination(maint, target, scratch, model, 'verify');
@@ -91,5 +96,5 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
   const updated = withVerification(manifest, record);
   await opts.storage.writeManifest(updated);
   log[record.ok ? 'info' : 'warn']({ backup: name, ok: record.ok, error: record.error, checksFailed: record.checks?.failed, rowCountMismatches: record.rowCounts?.mismatches.length, durationMs: record.durationMs }, record.ok ? 'backup verified' : 'backup verification failed');
-  return { backup: name, location, verification: record, manifest: updated };
+  return { backup: name, location, verification: record, manifest: updated, restoredWith };
 }

@@ -2,6 +2,7 @@ import { roleNames } from '../../config/role-names.ts';
 import type { OpsConfig } from '../../config/ops-config.ts';
 import { withConnection, type Sql } from '../../db/connect.ts';
 import { databaseExists, dropDatabase, requireNoSessions, swapDatabases } from '../../db/databases.ts';
+import { serverInfo } from '../../db/server.ts';
 import { Interrupted, UserError, interruptSignal, isUserError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { adminConnection, type Target } from '../../open-target.ts';
@@ -38,7 +39,10 @@ export interface RestoreOptions {
 }
 
 export interface RestoreReport {
-  backup: { name: string; location: string; target: string; database: string; startedAt: string; sha256: string; lastMigration: string | null };
+  /** `server` and `pgDump`: the versions that made the dump, from its manifest. */
+  backup: { name: string; location: string; target: string; database: string; startedAt: string; sha256: string; lastMigration: string | null; server: string; pgDump: string };
+  /** The server restored into and the pg_restore that did it: across versions, these differ from the backup's. */
+  restoredWith: { server: string; pgRestore: string };
   /** The database the dump was taken of, and whether it is another one than the destination. */
   source: { database: string; differs: boolean };
   destination: { database: string; created: boolean };
@@ -84,6 +88,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
     return await withConnection(maintenanceConnection(target), { applicationName: 'pgsteward restore' }, async (maint) => {
       await sweepAbandoned(maint, log);
       const pgRestore = locatePgRestore(target, manifest, opts.ops, env);
+      const restoredWith = { server: (await serverInfo(maint)).version, pgRestore: pgRestore.version };
       const model = await checkDestination(maint, manifest, database, replacing);
       if (manifest.database !== database) log.info({ source: manifest.database, destination: database, roles: model.roles.owner, adopted: model.adopt }, 'restoring a dump of another database');
 
@@ -106,7 +111,8 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
         const ok = proof.checks.ok && proof.rowCounts.ok;
         log[ok ? 'info' : 'warn']({ database, checksFailed: proof.checks.failed, rowCountMismatches: proof.rowCounts.mismatches.length }, ok ? 'restore finished and verified' : 'restore finished with findings');
         return {
-          backup: { name: resolved.backup.name, location: resolved.backup.location, target: manifest.target, database: manifest.database, startedAt: manifest.startedAt, sha256: manifest.sha256, lastMigration: manifest.lastMigration },
+          backup: { name: resolved.backup.name, location: resolved.backup.location, target: manifest.target, database: manifest.database, startedAt: manifest.startedAt, sha256: manifest.sha256, lastMigration: manifest.lastMigration, server: manifest.server.version, pgDump: manifest.pgDump.version },
+          restoredWith,
           source: { database: manifest.database, differs: manifest.database !== database },
           destination: { database, created: !replacing },
           roles: { owner: model.roles.owner, adopted: model.adopt },

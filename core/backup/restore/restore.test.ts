@@ -8,14 +8,14 @@ import { parseManifest } from '../manifest.ts';
 import { restoreBackup, restoreGuard } from './index.ts';
 import { LocalStorage } from '../storage/index.ts';
 import { verifyBackup } from '../verify.ts';
-import { databaseExists, openPg15Target, pg15Admin, provisionPg15, schemaFingerprint, seed, tableChecksums, testOpsConfig } from '../../../test/pg15.ts';
+import { clusterAdmin, databaseExists, expectMadeBy17, ledger, openBackupTarget, provisionBackupDatabase, schemaFingerprint, seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
 import { withSql } from '../../../test/db.ts';
 import type { ConnectionSettings } from '../../db/url.ts';
 import { sha256File } from '../files.ts';
 
 /** Owner, ACL and comment of a database, as the catalog shows them. */
 async function databaseAccess(name: string): Promise<{ owner: string; acl: string | null; comment: string | null }> {
-  return withSql(pg15Admin(), async (sql) => {
+  return withSql(clusterAdmin(), async (sql) => {
     const [r] = await sql<{ owner: string; acl: string | null; comment: string | null }[]>`select pg_get_userbyid(datdba) as owner, datacl::text as acl, shobj_description(oid, 'pg_database') as comment from pg_database where datname = ${name}`;
     return r!;
   });
@@ -39,24 +39,28 @@ async function roleModelOf(settings: ConnectionSettings): Promise<{ owners: stri
 }
 
 async function databasesLike(prefix: string): Promise<string[]> {
-  return withSql(pg15Admin(), async (sql) => (await sql<{ d: string }[]>`select datname as d from pg_database where datname like ${prefix + '%'} order by 1`).map((r) => r.d));
+  return withSql(clusterAdmin(), async (sql) => (await sql<{ d: string }[]>`select datname as d from pg_database where datname like ${prefix + '%'} order by 1`).map((r) => r.d));
 }
 
-describe('restore (PostgreSQL 15)', () => {
+describe('restore (PostgreSQL 17, pg_dump/pg_restore 17)', () => {
   it('round trip keeps the schema and every row, and the restored database passes the checks', async () => {
-    const db = await provisionPg15('rt');
+    const db = await provisionBackupDatabase('rt');
     await seed(db.admin, 25);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const { manifest } = await backupDatabase(target, { ops });
+    expectMadeBy17(manifest);
     const storage = new LocalStorage(path.join(ops.stateDir, 'backups', 'local', db.database));
 
     const report = await restoreBackup(target, { source: { storage }, into: { kind: 'new' }, checks: runChecks, ops });
     expect(report.backup.name).toBe(manifest.name);
     expect(report.destination.created).toBe(true);
     expect(report.destination.database).toMatch(new RegExp(`^${db.database.slice(0, 24)}_restore_\\d{8}t\\d{6}z_[0-9a-f]{4}$`));
-    const restored = pg15Admin(report.destination.database);
+    const restored = clusterAdmin(report.destination.database);
     expect(await tableChecksums(restored)).toEqual(await tableChecksums(db.admin));
+    expect(Object.keys(await tableChecksums(restored))).toHaveLength(9);
+    expect(await ledger(restored)).toEqual(await ledger(db.admin));
+    expect((await ledger(restored)).length).toBeGreaterThanOrEqual(4);
     expect(await schemaFingerprint(restored)).toEqual(await schemaFingerprint(db.admin));
     expect(report.rowCounts).toEqual({ ok: true, tables: 9, mismatches: [] });
     expect(report.checks.failures).toEqual([]);
@@ -72,10 +76,10 @@ describe('restore (PostgreSQL 15)', () => {
   });
 
   it('refuses a dump with one byte flipped before any restore starts', async () => {
-    const db = await provisionPg15('flip');
+    const db = await provisionBackupDatabase('flip');
     await seed(db.admin, 3);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const { location } = await backupDatabase(target, { ops });
     const bytes = readFileSync(location);
     bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
@@ -99,12 +103,13 @@ describe('restore (PostgreSQL 15)', () => {
   });
 
   it('restores over an existing database only when confirmed by name, keeping the replaced database as the way back', async () => {
-    const db = await provisionPg15('over');
+    const db = await provisionBackupDatabase('over');
     await seed(db.admin, 4);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const { manifest, location } = await backupDatabase(target, { ops });
     const original = await tableChecksums(db.admin);
+    const originalLedger = await ledger(db.admin);
     const originalSchema = await schemaFingerprint(db.admin);
     // the database moves on after the backup
     await withSql(db.admin, (sql) => sql.unsafe(`delete from users where slug = 'user-1'; set role ${db.database}_owner; create table scratch_notes (id int); insert into phrases (text) values ('added later')`));
@@ -122,11 +127,12 @@ describe('restore (PostgreSQL 15)', () => {
     expect(report.source).toEqual({ database: db.database, differs: false });
     expect(report.roles).toEqual({ owner: `${db.database}_owner`, adopted: false });
     expect(await tableChecksums(db.admin)).toEqual(original);
+    expect(await ledger(db.admin)).toEqual(originalLedger);
     expect(await schemaFingerprint(db.admin)).toEqual(originalSchema);
     // the way back: the replaced database itself, kept under another name with the changed rows
     expect(report.safetyBackup).toEqual({ kind: 'copy', database: expect.stringMatching(new RegExp(`^${db.database}_before_[0-9a-z]+$`)) });
     const kept = (report.safetyBackup as { database: string }).database;
-    expect(await tableChecksums(pg15Admin(kept))).toEqual(changed);
+    expect(await tableChecksums(clusterAdmin(kept))).toEqual(changed);
     // the database-level fence and the app role work on the restored database under the old name
     expect(await databaseAccess(db.database)).toEqual(await databaseAccess(kept));
     await withSql({ ...db.admin, user: `${db.database}_app`, password: db.passwords.app }, async (sql) => {
@@ -137,10 +143,10 @@ describe('restore (PostgreSQL 15)', () => {
   });
 
   it('a restore over an existing database that fails midway leaves it exactly as it was (corrupted dump, manifest hash matching)', async () => {
-    const db = await provisionPg15('atom');
+    const db = await provisionBackupDatabase('atom');
     await seed(db.admin, 30);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const { location } = await backupDatabase(target, { ops });
     // Damage the last table's compressed data, then make the manifest agree with the damaged file.
     const bytes = readFileSync(location);
@@ -165,13 +171,13 @@ describe('restore (PostgreSQL 15)', () => {
   });
 
   it('a dump of database X restored over database Y ends with Y\'s role model, and so does one restored as a new database that has roles', async () => {
-    const x = await provisionPg15('srcx');
+    const x = await provisionBackupDatabase('srcx');
     await seed(x.admin, 5);
-    const y = await provisionPg15('dsty');
+    const y = await provisionBackupDatabase('dsty');
     await seed(y.admin, 2);
     const ops = testOpsConfig();
-    const { location } = await backupDatabase(await openPg15Target(x), { ops });
-    const target = await openPg15Target(y);
+    const { location } = await backupDatabase(await openBackupTarget(x), { ops });
+    const target = await openBackupTarget(y);
 
     const report = await restoreBackup(target, { source: { file: location }, into: { kind: 'existing' }, confirm: y.database, checks: runChecks, ops });
     expect(report.source).toEqual({ database: x.database, differs: true });
@@ -188,16 +194,16 @@ describe('restore (PostgreSQL 15)', () => {
     });
 
     // as a new database whose name has roles of its own (setup-db made them): that name's model too
-    const z = await provisionPg15('dstz');
-    await withSql(pg15Admin(), (sql) => sql.unsafe(`drop database ${z.database} with (force)`));
+    const z = await provisionBackupDatabase('dstz');
+    await withSql(clusterAdmin(), (sql) => sql.unsafe(`drop database ${z.database} with (force)`));
     const asZ = await restoreBackup(target, { source: { file: location }, into: { kind: 'new', database: z.database }, checks: runChecks, ops });
     expect(asZ.roles).toEqual({ owner: `${z.database}_owner`, adopted: true });
     expect(asZ.ok).toBe(true);
-    expect((await roleModelOf(pg15Admin(z.database))).owners).toEqual([`${z.database}_owner`]);
+    expect((await roleModelOf(clusterAdmin(z.database))).owners).toEqual([`${z.database}_owner`]);
     // … while a new name without roles is a copy of X with X's roles
     const copy = await restoreBackup(target, { source: { file: location }, into: { kind: 'new', database: `${x.database}_copy` }, checks: runChecks, ops });
     expect(copy.roles).toEqual({ owner: `${x.database}_owner`, adopted: false });
-    expect((await roleModelOf(pg15Admin(`${x.database}_copy`))).owners).toEqual([`${x.database}_owner`]);
+    expect((await roleModelOf(clusterAdmin(`${x.database}_copy`))).owners).toEqual([`${x.database}_owner`]);
   });
 
   it('guards: prod needs --force on top of the typed name; a new database is always allowed', () => {
@@ -209,10 +215,10 @@ describe('restore (PostgreSQL 15)', () => {
   });
 
   it('verify-backup marks the manifest verified, records a row-count mismatch as a failure, and always drops the scratch database', async () => {
-    const db = await provisionPg15('ver');
+    const db = await provisionBackupDatabase('ver');
     await seed(db.admin, 6);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const { location } = await backupDatabase(target, { ops });
     const storage = new LocalStorage(path.dirname(location));
     const ok = await verifyBackup(target, { storage, checks: runChecks, ops });

@@ -11,7 +11,7 @@ import { backupDatabase } from '../backup.ts';
 import { parseManifest } from '../manifest.ts';
 import { pruneBackups } from '../prune.ts';
 import { restoreBackup } from '../restore/index.ts';
-import { openPg15Target, pg15Admin, provisionPg15, seed, tableChecksums, testOpsConfig } from '../../../test/pg15.ts';
+import { clusterAdmin, expectMadeBy17, openBackupTarget, provisionBackupDatabase, seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
 import { verifyBackup } from '../verify.ts';
 import { S3Storage, s3Client } from './s3.ts';
 
@@ -48,16 +48,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('S3 storage against a loopback S3 server', () => {
+describe('S3 storage against a loopback S3 server (PostgreSQL 17, pg_dump/pg_restore 17)', () => {
   it('round trip: backup to S3 with SSE and checksum metadata, list, restore, verify, prune', async () => {
-    const db = await provisionPg15('s3');
+    const db = await provisionBackupDatabase('s3');
     await seed(db.admin, 7);
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const storage = new S3Storage(cfg, `pgsteward/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
 
     const { location, manifest } = await backupDatabase(target, { ops, storage });
     expect(location).toBe(`s3://backups/pgsteward/local/${db.database}/${manifest.name}`);
+    expectMadeBy17(manifest);
     const puts = sent.filter((h) => h['x-amz-server-side-encryption']);
     expect(puts.length).toBeGreaterThanOrEqual(2); // the dump and its manifest
     expect(new Set(puts.map((h) => h['x-amz-server-side-encryption']))).toEqual(new Set(['AES256']));
@@ -74,7 +75,7 @@ describe('S3 storage against a loopback S3 server', () => {
 
     const report = await restoreBackup(target, { source: { storage }, into: { kind: 'new' }, checks: runChecks, ops });
     expect(report.ok).toBe(true);
-    expect(await tableChecksums(pg15Admin(report.destination.database))).toEqual(await tableChecksums(db.admin));
+    expect(await tableChecksums(clusterAdmin(report.destination.database))).toEqual(await tableChecksums(db.admin));
 
     const v = await verifyBackup(target, { storage, checks: runChecks, ops });
     expect(v.verification.ok).toBe(true);
@@ -90,9 +91,9 @@ describe('S3 storage against a loopback S3 server', () => {
   });
 
   it('refuses an object whose bytes no longer match its manifest, before any restore', async () => {
-    const db = await provisionPg15('s3bad');
+    const db = await provisionBackupDatabase('s3bad');
     const ops = testOpsConfig();
-    const target = await openPg15Target(db);
+    const target = await openBackupTarget(db);
     const storage = new S3Storage(cfg, `pgsteward/local/${db.database}/`, path.join(ops.stateDir, 'tmp'), await client());
     const { manifest } = await backupDatabase(target, { ops, storage });
     const key = `pgsteward/local/${db.database}/${manifest.name}`;
