@@ -9,6 +9,10 @@ use std::process::ExitCode;
 /// The embedded migration sets, by name. One line per set; paths are relative to this crate.
 static SETS: &[(&str, Migrator)] = &[
     ("ours", sqlx::migrate!("../../../migrations")),
+    // The adoption fixture: a reversible folder (.up.sql/.down.sql) an existing application has.
+    ("fixture", sqlx::migrate!("../../fixtures/app/migrations")),
+    // `-- no-transaction` files: one that succeeds, then one that fails halfway (issue 18 §2.6).
+    ("no-transaction", sqlx::migrate!("../migrations/no-transaction")),
 ];
 
 const USAGE: &str = "sqlx-app: a Rust application that runs sqlx::migrate!() (sqlx 0.8.6)
