@@ -20,8 +20,11 @@ const USAGE: &str = "sqlx-app: a Rust application that runs sqlx::migrate!() (sq
 Usage:
   sqlx-app list         the embedded migration sets and their versions
   sqlx-app run [SET]    migrate DATABASE_URL with SET (default: ours), then print
-                        `applied <version> <description>` per migration it applied
-                        and `applied N, M already applied`
+                        `applied <version> <description>` per migration that was
+                        not applied before the run and is after it, and
+                        `applied N, M already applied` (read from the ledger before
+                        and after the run, outside sqlx's lock: a migrator running
+                        at the same time has its work counted here too)
   sqlx-app --help
 
 Environment: DATABASE_URL (postgres://user:password@host:port/db).
