@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runChecks } from '../checks/suite.ts';
 import type { ChecksReport } from '../checks/types.ts';
 import { readSnapshot } from '../core/drift/snapshot.ts';
@@ -54,7 +54,7 @@ function schemaChanges(before: Snapshot, after: Snapshot): { definitions: DriftF
   return { definitions: diff.filter((f) => !access(f)), privileges: diff.filter(access).map((f) => f.object) };
 }
 
-beforeAll(() => {
+beforeEach(() => {
   tools(); // no sqlx toolchain: every test here fails with the one line that says why
 });
 

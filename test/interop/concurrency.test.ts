@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '../../core/db/connect.ts';
 import { lockKeyParts } from '../../core/db/advisory-lock.ts';
 import { readMigrationFolder, type Migration } from '../../core/migrations/files.ts';
@@ -23,7 +23,7 @@ const ours = readMigrationFolder(MIGRATIONS_DIR).migrations;
 const ledgerOf = (ms: readonly Migration[]) => ms.map((m) => ({ version: String(m.version), description: m.description, success: true, checksum: m.checksum.toString('hex') }));
 const lastLine = (r: { stdout: string }) => r.stdout.trimEnd().split('\n').at(-1);
 
-beforeAll(() => {
+beforeEach(() => {
   tools(); // no sqlx toolchain: every test here fails with the one line that says why
 });
 

@@ -1,7 +1,7 @@
 import { appendFileSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runChecks } from '../../checks/suite.ts';
 import { readMigrationFolder, type Migration } from '../../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
@@ -37,7 +37,7 @@ const withoutTimes = (stdout: string) => stdout.trimEnd().split('\n').filter(Boo
 /** When each ledger row was written: unchanged means nobody applied anything again. */
 const installedOn = (db: InteropDatabase) => withSql(db.as(), (sql) => sql`select version::text, installed_on::text from _sqlx_migrations order by version`);
 
-beforeAll(() => {
+beforeEach(() => {
   tools(); // no sqlx toolchain: every test here fails with the one line that says why
 });
 
