@@ -8,9 +8,11 @@ import { readSnapshot } from '../core/drift/snapshot.ts';
 import { diffSnapshots } from '../core/drift/diff.ts';
 import type { DriftFinding, Snapshot } from '../core/drift/model.ts';
 import { readMigrationFolder } from '../core/migrations/files.ts';
-import { withSql } from './db.ts';
+import { pgAdmin, withSql } from './db.ts';
 import { readAppConfig } from './fixture-config.ts';
-import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, rolesFirst, setupDb, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
+import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, ownership, plannedDatabase, rolesFirst, setupDb, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
+import { secretUrl } from '../core/db/url.ts';
+import { generatePassword } from '../core/secrets.ts';
 
 /**
  * Issue 13 §4: an existing sqlx application (test/fixtures/app) taken over as its users would,
@@ -119,6 +121,36 @@ describe('sqlx first as the superuser, on a database pgsteward has never seen', 
     expect(changed.privileges).toEqual(expect.arrayContaining(['public._sqlx_migrations', 'public.users', 'public.login_events', 'public.touch_modified_at()']));
     expect(await ledger(db)).toEqual(expectedLedger);
     expect(findings(await checkFixture(db))).toEqual(PLANTED);
+  });
+});
+
+describe('sqlx first as the application’s own login role, which owns the database', () => {
+  it('setup-db leaves that role owning what it created; REASSIGN OWNED hands it to <db>_owner; the old role can no longer connect', async () => {
+    const db = plannedDatabase('fxl');
+    const legacy = `${db.database}_web`;
+    const password = generatePassword();
+    await withSql(pgAdmin(), async (sql) => {
+      await sql.unsafe(`CREATE ROLE ${legacy} LOGIN PASSWORD '${password}'`);
+      await sql.unsafe(`CREATE DATABASE ${db.database} OWNER ${legacy} TEMPLATE template0`);
+    });
+    // Here pg_uuidv7 is our SQL extension, which is trusted: the application's role creates it itself.
+    const run = await sqlxMigrate('run', FIXTURE_MIGRATIONS, secretUrl({ ...pgAdmin(db.database), user: legacy, password }));
+    expect(run.code, run.stdout).toBe(0);
+    const setup = await setupDb(db, FIXTURE_MIGRATIONS);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.stdout).toContain(`made ${db.roles.owner} the owner of database ${db.database} (was ${legacy})\n`);
+    const owners = async () => [...new Set((await withSql(db.as(), ownership)).map((o) => o.owner))];
+    expect(await owners()).toEqual([legacy]);
+
+    await withSql(db.as(), (sql) => sql.unsafe(`REASSIGN OWNED BY ${legacy} TO ${db.roles.owner}`));
+    expect(await owners()).toEqual([db.roles.owner]);
+    const again = await setupDb(db, FIXTURE_MIGRATIONS);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trimEnd().split('\n').at(-1)).toBe(`setup-db (dev/${db.database}): applied 0, ${N} already applied`);
+    expect(findings(await checkFixture(db))).toEqual(PLANTED);
+    // The old role keeps its login but not the database: setup revoked CONNECT from PUBLIC.
+    const connect = await withSql({ ...pgAdmin(db.database), user: legacy, password }, (sql) => sql`select 1`).catch((e: Error) => e.message);
+    expect(connect).toMatch(new RegExp(`permission denied for database "${db.database}"$`));
   });
 });
 
