@@ -39,6 +39,9 @@ export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} (${h.applicationName || 'no application name'}, user ${h.user || '?'}, ${h.state ?? 'unknown state'}${since})`;
 }
 
+/** SQLSTATE 40P01. */
+const DEADLOCK_DETECTED = '40P01';
+
 export interface AcquireOptions {
   /** How long to wait for the lock before giving up. */
   timeoutMs: number;
@@ -59,7 +62,17 @@ export async function acquireAdvisoryLock(sql: Session, key: bigint, opts: Acqui
   try {
     await sql.unsafe(`SELECT pg_advisory_lock(${key.toString()})`);
   } catch (e) {
-    if ((e as { code?: string }).code !== '55P03') throw e;
+    const code = (e as { code?: string }).code;
+    if (code === DEADLOCK_DETECTED) {
+      const holders = await lockHolders(sql, key).catch(() => [] as LockHolder[]);
+      // By now the holder has usually finished: PostgreSQL ended this wait so that it could.
+      const who = holders.length ? `, held by ${holders.map(describeHolder).join(', ')}` : '';
+      throw new UserError(
+        `deadlock detected while waiting for ${opts.what}${who}: the holder ran a statement that waits for this session (CREATE INDEX CONCURRENTLY waits for every older snapshot, and a session waiting for a lock holds one), so PostgreSQL ended this wait and the holder went on`,
+        'run again once the holder has finished',
+      );
+    }
+    if (code !== '55P03') throw e;
     const holders = await lockHolders(sql, key).catch(() => [] as LockHolder[]);
     const who = holders.length ? `held by ${holders.map(describeHolder).join(', ')}` : 'its holder could not be read';
     const idle = holders.some((h) => h.state === 'idle') && opts.idleHint ? `; ${opts.idleHint}` : '';

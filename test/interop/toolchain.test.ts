@@ -7,6 +7,7 @@ import { readMigrations } from '../../core/migrations/files.ts';
 import { MIGRATIONS_DIR, REPO_ROOT } from '../../core/paths.ts';
 import { APP_DIR, appInputsDigest, cargoFailure, embeddedFolders, sqlxToolchain, SQLX_CLI_VERSION, toolchainPaths } from './toolchain.ts';
 
+const FIXTURE_MIGRATIONS = path.join(REPO_ROOT, 'test', 'fixtures', 'app', 'migrations');
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), `pgsteward-${prefix}-`));
 
 describe('the sqlx toolchain built in the install phase', () => {
@@ -15,8 +16,15 @@ describe('the sqlx toolchain built in the install phase', () => {
     expect(execFileSync(sqlx, ['--version'], { encoding: 'utf8' }).trim()).toBe(`sqlx-cli ${SQLX_CLI_VERSION}`);
     expect(execFileSync(sqlx, ['migrate', '--help'], { encoding: 'utf8' })).toMatch(/^\s+run\s/m);
     expect(execFileSync(app, ['--help'], { encoding: 'utf8' })).toMatch(/^sqlx-app: a Rust application that runs sqlx::migrate!\(\) \(sqlx 0\.8\.6\)\n/);
-    const versions = readMigrations(MIGRATIONS_DIR).map((m) => Number(m.version));
-    expect(execFileSync(app, ['list'], { encoding: 'utf8' })).toBe(`ours: ${versions.length} migrations: ${versions.join(' ')}\n`);
+    const versions = (dir: string) => readMigrations(dir).map((m) => String(m.version));
+    const sets = execFileSync(app, ['list'], { encoding: 'utf8' }).trimEnd().split('\n').map((l) => /^([\w-]+): (\d+) migrations: (.*)$/.exec(l)!.slice(1));
+    // Each set embeds its folder's migrations (a reversible folder's downs listed as `<version>(down)`).
+    expect(sets.map(([name, n, list]) => [name, Number(n), [...new Set(list!.split(' ').filter((v) => !v.endsWith('(down)')))]])).toEqual([
+      ['ours', versions(MIGRATIONS_DIR).length, versions(MIGRATIONS_DIR)],
+      ['fixture', versions(FIXTURE_MIGRATIONS).length, versions(FIXTURE_MIGRATIONS)],
+      ['no-transaction', 3, ['1', '2', '3']],
+    ]);
+    expect(sets[1]![2]!.split(' ').filter((v) => v.endsWith('(down)'))).toHaveLength(versions(FIXTURE_MIGRATIONS).length);
     // bad usage is exit 2 with one line, a failed migration run exit 1 with one line
     const r = (args: string[], env: NodeJS.ProcessEnv = {}) =>
       new Promise<{ code: number; stderr: string }>((resolve) => execFile(app, args, { env: { PATH: process.env.PATH, ...env } }, (e, _o, stderr) => resolve({ code: (e as { code?: number } | null)?.code ?? 0, stderr })));
@@ -51,13 +59,13 @@ describe('when the toolchain is missing, tests fail with one line that says why'
     writeFileSync(path.join(dir, 'm', '0001_a.sql'), 'select 1;');
     const main = path.join(app, 'src', 'main.rs');
     writeFileSync(main, readFileSync(main, 'utf8').replace('("ours", sqlx::migrate!("../../../migrations")),', '("ours", sqlx::migrate!("../m")),'));
-    expect(embeddedFolders(readFileSync(main, 'utf8'))).toEqual(['../m']);
+    expect(embeddedFolders(readFileSync(main, 'utf8'))[0]).toBe('../m');
     const before = appInputsDigest(app);
     writeFileSync(path.join(dir, 'm', 'notes.txt'), 'not a migration');
     expect(appInputsDigest(app)).toBe(before);
     writeFileSync(path.join(dir, 'm', '0001_a.sql'), 'select 2;');
     expect(appInputsDigest(app)).not.toBe(before);
-    expect(embeddedFolders(readFileSync(path.join(APP_DIR, 'src', 'main.rs'), 'utf8'))).toEqual(['../../../migrations']);
+    expect(embeddedFolders(readFileSync(path.join(APP_DIR, 'src', 'main.rs'), 'utf8'))).toEqual(['../../../migrations', '../../fixtures/app/migrations', '../migrations/no-transaction']);
   });
 
   it('crates.io unreachable: the build records the line, exits 1, and the helper throws it', async () => {

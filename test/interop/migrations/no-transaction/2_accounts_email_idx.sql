@@ -1,0 +1,2 @@
+-- no-transaction
+CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);
