@@ -70,9 +70,12 @@ export const TARGET = {
   getSecretValue: 'secretsmanager.GetSecretValue',
 } as const;
 
-/** Credentials and region for a client that talks to the loopback server only. */
+/**
+ * Credentials and region for clients that talk to loopback servers only: s3rver's fixed key
+ * pair (it checks signatures; this server does not), so one environment serves both.
+ */
 export const LOOPBACK_AWS_ENV = {
-  AWS_ACCESS_KEY_ID: 'LOOPBACKTESTKEY',
-  AWS_SECRET_ACCESS_KEY: 'loopback-test-secret',
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: 'S3RVER',
   AWS_REGION: 'eu-west-1',
 } as const;

@@ -114,7 +114,7 @@ describe('publishRunMetric: the real CloudWatch client against a loopback server
     expect(req.target).toBe(TARGET.putMetricData);
     expect(req.contentType).toBe('application/x-amz-json-1.0');
     // Signed as CloudWatch in the configured region.
-    expect(String(req.headers.authorization)).toMatch(/Credential=LOOPBACKTESTKEY\/\d{8}\/eu-west-1\/monitoring\/aws4_request/);
+    expect(String(req.headers.authorization)).toMatch(/Credential=S3RVER\/\d{8}\/eu-west-1\/monitoring\/aws4_request/);
     expect(req.body).toEqual({
       Namespace: 'pgsteward',
       MetricData: [
