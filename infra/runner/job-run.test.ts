@@ -7,6 +7,7 @@ import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOpsConfig } from '../../core/config/ops-config.ts';
 import { readHistory } from '../../core/cron/history.ts';
+import { EXTENSIONS_DIR } from '../../core/extensions/bundled.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
 import { MIGRATIONS_DIR, REPO_ROOT } from '../../core/paths.ts';
 import { setupDatabase } from '../../core/setup.ts';
@@ -23,7 +24,8 @@ import { JOB_COMMANDS, RUNNER_DOCKERFILE, type ScheduledJob } from './image.ts';
 
 /**
  * The prod job containers, run for real without Docker: the runner bundles laid out as the
- * image has them (/app/runner/entrypoint.mjs, /app/ops/*.mjs, /app/migrations, squawk), started
+ * image has them (/app/runner/entrypoint.mjs, /app/ops/*.mjs, /app/migrations, /app/extensions,
+ * squawk), started
  * with the Dockerfile's ENTRYPOINT and the task definition's command and environment
  * (jobEnvironment, jobOpsConfig). "AWS" is loopback: Secrets Manager and CloudWatch answered
  * by a recording server (the real SDK requests), S3 by s3rver. The database is a PostgreSQL 17
@@ -71,6 +73,7 @@ beforeAll(async () => {
   // The image's /app, as its Dockerfile assembles it.
   await writeRunnerBundles(appDir);
   cpSync(MIGRATIONS_DIR, path.join(appDir, 'migrations'), { recursive: true });
+  cpSync(EXTENSIONS_DIR, path.join(appDir, 'extensions'), { recursive: true });
   mkdirSync(path.join(appDir, 'node_modules', '@squawk-cli'), { recursive: true });
   symlinkSync(path.join(REPO_ROOT, 'node_modules', 'squawk-cli'), path.join(appDir, 'node_modules', 'squawk-cli'));
   for (const p of readdirSync(path.join(REPO_ROOT, 'node_modules', '@squawk-cli')).filter((d) => d.startsWith('linux-'))) {
