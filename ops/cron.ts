@@ -6,7 +6,8 @@ import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
 import { printJson } from '../core/cli/json.ts';
 import { JOB_NAMES, type JobName } from '../core/config/ops-config.ts';
 import { buildJobs } from '../core/cron/jobs.ts';
-import { lastRuns, readHistory } from '../core/cron/history.ts';
+import { lastRuns, readHistory, type RunRecord } from '../core/cron/history.ts';
+import { publishRunMetric } from '../core/cron/metrics-publish.ts';
 import { Scheduler } from '../core/cron/runner.ts';
 import { nextRun, validateSchedule } from '../core/cron/schedule.ts';
 import { EXIT, UserError } from '../core/errors.ts';
@@ -68,9 +69,11 @@ await runCommand(
     }
 
     const jobs = buildJobs({ config, ops, checks: runChecks, logger: log });
+    // With PGSTEWARD_METRICS=cloudwatch (the prod tasks), each finished run publishes the data point its alarm reads.
+    const onFinished = (r: RunRecord) => publishRunMetric(r, { logger: log });
     if (once) {
       // --once ignores the schedules: only the job itself is needed.
-      const scheduler = new Scheduler({ jobs: jobs.map((j) => ({ ...j, enabled: false })), timezone: ops.cron.timezone, historyFile: ops.cron.historyFile, target: config.kind, database: config.database, logger: log });
+      const scheduler = new Scheduler({ jobs: jobs.map((j) => ({ ...j, enabled: false })), timezone: ops.cron.timezone, historyFile: ops.cron.historyFile, target: config.kind, database: config.database, logger: log, onFinished });
       const wait = (sig: NodeJS.Signals) => log.warn({ signal: sig, job: once }, 'waiting for the running job to finish before exiting');
       process.on('SIGTERM', wait);
       process.on('SIGINT', wait);
@@ -84,7 +87,7 @@ await runCommand(
     }
 
     // Invalid schedules are refused here, before anything runs.
-    const scheduler = new Scheduler({ jobs, timezone: ops.cron.timezone, historyFile: ops.cron.historyFile, target: config.kind, database: config.database, logger: log });
+    const scheduler = new Scheduler({ jobs, timezone: ops.cron.timezone, historyFile: ops.cron.historyFile, target: config.kind, database: config.database, logger: log, onFinished });
     if (!jobs.some((j) => j.enabled)) throw new UserError('every cron job is disabled', 'enable at least one in cron.jobs of the config');
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -29,6 +29,12 @@ export interface SchedulerOptions {
   target: string;
   database: string;
   logger: Logger;
+  /**
+   * Called with every record once it is written (the job metrics, see metrics-publish.ts),
+   * before `trigger` resolves, so `--once` exits only after it. A rejection is logged; it
+   * never changes the record.
+   */
+  onFinished?: (record: RunRecord) => Promise<unknown>;
 }
 
 /**
@@ -80,7 +86,7 @@ export class Scheduler {
     return [...this.running.keys()];
   }
 
-  private record(job: string, trigger: RunRecord['trigger'], outcome: RunOutcome, started: Date, summary: string, details?: unknown): RunRecord {
+  private async record(job: string, trigger: RunRecord['trigger'], outcome: RunOutcome, started: Date, summary: string, details?: unknown): Promise<RunRecord> {
     const finished = new Date();
     const r: RunRecord = {
       job,
@@ -99,6 +105,13 @@ export class Scheduler {
       appendHistory(this.opts.historyFile, r);
     } catch (e) {
       this.opts.logger.error({ err: e, historyFile: this.opts.historyFile }, 'could not write the run history');
+    }
+    if (this.opts.onFinished) {
+      try {
+        await this.opts.onFinished(r);
+      } catch (e) {
+        this.opts.logger.error({ job, outcome }, `after-run hook failed (the outcome stands): ${scrub(errorLine(e))}`);
+      }
     }
     return r;
   }

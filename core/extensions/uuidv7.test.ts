@@ -13,7 +13,7 @@ import { generatePassword } from '../secrets.ts';
 import { createDatabase, pgAdmin, uniqueName, withSql } from '../../test/db.ts';
 import { pgUuidv7 } from './bundled.ts';
 import { pgTleInstallBundled } from './pgtle.ts';
-import { implementationOf, planUuidV7, preloads, provideUuidV7, readUuidV7Offer, uuidV7Status, type UuidV7Offer } from './uuidv7.ts';
+import { implementationOf, planUuidV7, planUuidV7ForRestore, preloads, provideUuidV7, readUuidV7Offer, uuidV7Status, type UuidV7Offer } from './uuidv7.ts';
 
 const NO_TLE = { available: false, preloaded: false, installed: false, registered: false };
 const offer = (o: Partial<UuidV7Offer>): UuidV7Offer => ({ pgTle: NO_TLE, tleAdmin: true, ...o });
@@ -76,6 +76,41 @@ describe('planUuidV7: what to do, from what the server offers (pure)', () => {
     expect(implementationOf({ language: 'sql', viaPgTle: false })).toBe('sql');
     expect(implementationOf({ language: 'sql', viaPgTle: true })).toBe('pg_tle');
     expect(implementationOf({ language: 'plpgsql', viaPgTle: false })).toBe('other');
+  });
+});
+
+describe('planUuidV7ForRestore: a new database before pg_restore replays the dump (pure)', () => {
+  const tle = (o: Partial<UuidV7Offer['pgTle']> = {}) => ({ available: true, preloaded: true, installed: false, registered: false, ...o });
+  const plain = { registeredViaPgTle: false };
+  const viaTle = { registeredViaPgTle: true };
+
+  it('dump without a registration, pg_tle server: creates pg_tle, joins pgtle_admin and registers our SQL pg_uuidv7, but leaves CREATE EXTENSION to the dump', () => {
+    expect(planUuidV7ForRestore(offer({ pgTle: tle(), tleAdmin: false }), plain)).toEqual({
+      action: 'pg_tle',
+      statements: ['CREATE EXTENSION IF NOT EXISTS pg_tle', 'GRANT pgtle_admin TO CURRENT_USER', pgTleInstallBundled(pgUuidv7())],
+    });
+    expect(planUuidV7ForRestore(offer({ pgTle: tle(), tleAdmin: true }), plain).statements).toEqual(['CREATE EXTENSION IF NOT EXISTS pg_tle', pgTleInstallBundled(pgUuidv7())]);
+    const sql = planUuidV7ForRestore(offer({ pgTle: tle() }), plain).statements.join(';\n');
+    expect(sql).not.toMatch(/CREATE EXTENSION IF NOT EXISTS pg_uuidv7/);
+    expect(sql).toMatch(/^SELECT pgtle\.install_extension\(\n {2}'pg_uuidv7',\n {2}'1\.6',/m);
+  });
+
+  it('dump without a registration, share/extension has pg_uuidv7 (C, or ours on the local cluster): nothing to do', () => {
+    expect(planUuidV7ForRestore(offer({ available: { defaultVersion: '1.6', comment: null } }), plain)).toEqual({ action: 'none', statements: [] });
+    expect(planUuidV7ForRestore(offer({ available: { defaultVersion: '1.5', comment: null }, pgTle: tle() }), plain)).toEqual({ action: 'none', statements: [] });
+  });
+
+  it('dump that carries its pg_tle registration (an RDS source): registers nothing itself, so the dump\'s CREATE FUNCTION cannot collide; only makes the role pgtle_admin', () => {
+    expect(planUuidV7ForRestore(offer({ pgTle: tle(), tleAdmin: true }), viaTle)).toEqual({ action: 'none', statements: [] });
+    expect(planUuidV7ForRestore(offer({ pgTle: tle(), tleAdmin: false }), viaTle)).toEqual({ action: 'pg_tle', statements: ['CREATE EXTENSION IF NOT EXISTS pg_tle', 'GRANT pgtle_admin TO CURRENT_USER'] });
+    expect(planUuidV7ForRestore(offer({ pgTle: tle({ installed: true }), tleAdmin: false }), viaTle)).toEqual({ action: 'pg_tle', statements: ['GRANT pgtle_admin TO CURRENT_USER'] });
+  });
+
+  it('refuses, in one line, what the server cannot give the dump', () => {
+    expect(catchError(() => planUuidV7ForRestore(offer({}), plain)).line).toMatch(/^the server offers neither the pg_uuidv7 extension nor pg_tle/);
+    expect(catchError(() => planUuidV7ForRestore(offer({ pgTle: tle({ preloaded: false }) }), plain)).line).toMatch(/offers pg_tle but does not load it/);
+    expect(catchError(() => planUuidV7ForRestore(offer({ available: { defaultVersion: '1.6', comment: null } }), viaTle)).line).toMatch(/^the backup registers pg_uuidv7 through pg_tle, and this server does not offer pg_tle; restore it on a server that loads pg_tle/);
+    expect(catchError(() => planUuidV7ForRestore(offer({ pgTle: tle({ preloaded: false }) }), viaTle)).line).toMatch(/^the backup registers pg_uuidv7 through pg_tle, and this server offers pg_tle but does not load it; add pg_tle to shared_preload_libraries/);
   });
 });
 

@@ -64,9 +64,12 @@ export function createStatement(schema: string): string {
  * Pure: the statements that make pg_uuidv7 available, in order; refuses with one line naming
  * the choices when the server has neither the extension nor pg_tle.
  */
-export function planUuidV7(offer: UuidV7Offer, opts: { schema: string; ext?: BundledExtension }): UuidV7Plan {
+export function planUuidV7(offer: UuidV7Offer, opts: { schema: string; ext?: BundledExtension; create?: boolean }): UuidV7Plan {
+  // create: false stops at "CREATE EXTENSION pg_uuidv7 would work": what a database about to
+  // be filled by pg_restore needs, since the dump creates the extension itself, in its schema.
+  const create = opts.create ?? true;
   if (offer.installed) return { action: 'none', statements: [] };
-  if (offer.available) return { action: 'create', statements: [createStatement(opts.schema)] };
+  if (offer.available) return create ? { action: 'create', statements: [createStatement(opts.schema)] } : { action: 'none', statements: [] };
   const tle = offer.pgTle;
   if (tle.available || tle.installed) {
     if (!tle.preloaded) {
@@ -82,8 +85,8 @@ export function planUuidV7(offer: UuidV7Offer, opts: { schema: string; ext?: Bun
       if (!offer.tleAdmin) statements.push('GRANT pgtle_admin TO CURRENT_USER');
       statements.push(pgTleInstallBundled(opts.ext ?? pgUuidv7()));
     }
-    statements.push(createStatement(opts.schema));
-    return { action: 'pg_tle', statements };
+    if (create) statements.push(createStatement(opts.schema));
+    return statements.length ? { action: 'pg_tle', statements } : { action: 'none', statements: [] };
   }
   throw new UserError(
     'the server offers neither the pg_uuidv7 extension nor pg_tle, and every migration needs uuid_generate_v7()',
@@ -187,13 +190,61 @@ export interface UuidV7Provision extends UuidV7Status {
  */
 export async function provideUuidV7(sql: Sql, opts: { schema?: string } = {}): Promise<UuidV7Provision> {
   const schema = opts.schema ?? 'public';
-  const plan = planUuidV7(await readUuidV7Offer(sql), { schema });
+  const plan = await applyPlan(sql, planUuidV7(await readUuidV7Offer(sql), { schema }));
+  const status = await uuidV7Status(sql);
+  if (!status) throw new UserError(`${EXTENSION} was created but its uuid_generate_v7() is missing`, `check the extension's files on the server (ALTER EXTENSION ${EXTENSION} UPDATE, or reinstall it)`);
+  return { action: plan.action, ...status };
+}
+
+async function applyPlan(sql: Sql, plan: UuidV7Plan): Promise<UuidV7Plan> {
   if (plan.statements.length) {
     await sql.begin(async (tx) => {
       for (const s of plan.statements) await tx.unsafe(s);
     });
   }
-  const status = await uuidV7Status(sql);
-  if (!status) throw new UserError(`${EXTENSION} was created but its uuid_generate_v7() is missing`, `check the extension's files on the server (ALTER EXTENSION ${EXTENSION} UPDATE, or reinstall it)`);
-  return { action: plan.action, ...status };
+  return plan;
+}
+
+/**
+ * Pure: what a new database about to be filled by pg_restore needs so that the dump's own
+ * `CREATE EXTENSION pg_uuidv7` works there. The dump creates the extension itself, in the
+ * schema it names, so nothing here creates it.
+ * - The dump carries no registration (its source had the C or the file-based extension): on a
+ *   server that offers pg_uuidv7 only through pg_tle, pg_tle is created and our SQL pg_uuidv7
+ *   registered in this database (registrations are per database); where share/extension has
+ *   it, nothing.
+ * - The dump carries pg_tle's registration (its source registered pg_uuidv7 through pg_tle:
+ *   RDS): the dump creates pg_tle and registers it again, so registering it here as well would
+ *   make its CREATE FUNCTION fail. The server must load pg_tle, and the restoring role must be
+ *   pgtle_admin to write into pg_tle's schema.
+ */
+export function planUuidV7ForRestore(offer: UuidV7Offer, dump: { registeredViaPgTle: boolean }): UuidV7Plan {
+  if (!dump.registeredViaPgTle) return planUuidV7(offer, { schema: 'public', create: false });
+  if (offer.installed) return { action: 'none', statements: [] };
+  const tle = offer.pgTle;
+  if (!tle.available && !tle.installed) {
+    throw new UserError(
+      `the backup registers ${EXTENSION} through pg_tle, and this server does not offer pg_tle`,
+      "restore it on a server that loads pg_tle (shared_preload_libraries = 'pg_tle'; on RDS, in the DB parameter group)",
+    );
+  }
+  if (!tle.preloaded) {
+    throw new UserError(
+      `the backup registers ${EXTENSION} through pg_tle, and this server offers pg_tle but does not load it`,
+      'add pg_tle to shared_preload_libraries (on RDS: in the DB parameter group) and restart the server',
+    );
+  }
+  if (offer.tleAdmin) return { action: 'none', statements: [] };
+  // pgtle_admin exists once pg_tle has been created; creating it here first is what the dump's
+  // own CREATE EXTENSION IF NOT EXISTS pg_tle would do.
+  return { action: 'pg_tle', statements: [...(tle.installed ? [] : ['CREATE EXTENSION IF NOT EXISTS pg_tle']), 'GRANT pgtle_admin TO CURRENT_USER'] };
+}
+
+/**
+ * Runs planUuidV7ForRestore's statements in the database `sql` is connected to (a new,
+ * empty one), as its administrator, in one transaction. Returns the plan it ran; throws its
+ * one-line UserError when the server cannot offer what the dump needs.
+ */
+export async function prepareUuidV7ForRestore(sql: Sql, dump: { registeredViaPgTle: boolean }): Promise<UuidV7Plan> {
+  return applyPlan(sql, planUuidV7ForRestore(await readUuidV7Offer(sql), dump));
 }

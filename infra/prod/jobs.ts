@@ -71,6 +71,28 @@ export function executionRoleStatements(r: { repositoryArn: string; logGroupArn:
   ];
 }
 
+/**
+ * A job container's environment: what the runner's entrypoint turns into the ops commands'
+ * own (see infra/runner/entrypoint.ts), and the metrics switch. Pure; the tests run the
+ * runner with exactly this.
+ */
+export function jobEnvironment(job: ScheduledJob, r: { stack: string; database: string; host: string; port: number; secretArn: string; opsConfig: string }): Array<{ name: string; value: string }> {
+  return [
+    { name: 'DB_TARGET', value: 'prod' },
+    { name: 'DB_NAME', value: r.database },
+    { name: RUNNER_ENV.host, value: r.host },
+    { name: RUNNER_ENV.port, value: String(r.port) },
+    { name: RUNNER_ENV.sslmode, value: 'verify-full' },
+    { name: RUNNER_ENV.secretArn, value: r.secretArn },
+    // backup logs in as the least-privilege backup role; verify restores into a scratch
+    // database, which needs CREATE DATABASE: the master user.
+    { name: RUNNER_ENV.secretRole, value: job === 'backup' ? 'backup' : 'admin' },
+    { name: RUNNER_ENV.opsConfig, value: r.opsConfig },
+    { name: METRICS_ENV.sink, value: 'cloudwatch' },
+    { name: METRICS_ENV.stack, value: r.stack },
+  ];
+}
+
 const assume = (service: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
 
 /**
@@ -167,20 +189,7 @@ export class ProdJobs extends pulumi.ComponentResource {
 
       const environment = pulumi
         .all([args.db.address, args.db.port, secretArn, args.opsConfig])
-        .apply(([host, port, arn, ops]) => [
-          { name: 'DB_TARGET', value: 'prod' },
-          { name: 'DB_NAME', value: args.database },
-          { name: RUNNER_ENV.host, value: host },
-          { name: RUNNER_ENV.port, value: String(port) },
-          { name: RUNNER_ENV.sslmode, value: 'verify-full' },
-          { name: RUNNER_ENV.secretArn, value: arn },
-          // backup logs in as the least-privilege backup role; verify restores into a scratch
-          // database, which needs CREATE DATABASE: the master user.
-          { name: RUNNER_ENV.secretRole, value: job === 'backup' ? 'backup' : 'admin' },
-          { name: RUNNER_ENV.opsConfig, value: ops },
-          { name: METRICS_ENV.sink, value: 'cloudwatch' },
-          { name: METRICS_ENV.stack, value: args.stack },
-        ]);
+        .apply(([host, port, arn, ops]) => jobEnvironment(job, { stack: args.stack, database: args.database, host, port, secretArn: arn, opsConfig: ops }));
 
       const taskDefinition = new aws.ecs.TaskDefinition(
         `${name}-${job}-task`,

@@ -6,7 +6,8 @@ import { appConnectionLimit } from '../../config/target-settings.ts';
 import { ident, withConnection, type Sql } from '../../db/connect.ts';
 import { commentOnDatabase, createDatabase, dropDatabase } from '../../db/databases.ts';
 import type { ConnectionSettings } from '../../db/url.ts';
-import { UserError } from '../../errors.ts';
+import { isUserError, UserError } from '../../errors.ts';
+import { EXTENSION as UUIDV7, prepareUuidV7ForRestore, type UuidV7Plan } from '../../extensions/uuidv7.ts';
 import { locateTool, type PgTool } from '../../pgtools/invoke.ts';
 import type { OpsConfig } from '../../config/ops-config.ts';
 import type { BackupManifest } from '../manifest.ts';
@@ -17,7 +18,7 @@ import { roleModel, type RoleModel as PrivilegeModel } from '../../roles/model.t
 import type { Target } from '../../open-target.ts';
 import type { RoleModel } from './guard.ts';
 import { markerForThisRun, type ScratchPurpose } from './scratch.ts';
-import { splitToc } from './toc.ts';
+import { splitToc, tocExtensions } from './toc.ts';
 
 /**
  * The database a restore writes into: created empty, owned and fenced by its role model and
@@ -81,14 +82,39 @@ export interface FillOptions {
 
 const FIX = 'the database it was restoring into was dropped; see the message for the cause';
 
+export interface FillReport {
+  /** What was done so the dump's CREATE EXTENSION pg_uuidv7 works here (undefined: the dump has none). */
+  uuidv7: UuidV7Plan['action'] | undefined;
+}
+
+/**
+ * Before pg_restore: what the dump's extensions need from the new database that the dump
+ * cannot do itself (see planUuidV7ForRestore): pg_uuidv7 on a server that offers it only
+ * through pg_tle must be registered in this very database, unless the dump carries pg_tle's
+ * registration itself. A server that cannot give the dump what it needs is refused here, in
+ * one line, before pg_restore has written anything.
+ */
+export async function prepareExtensions(conn: ConnectionSettings, listing: string): Promise<FillReport> {
+  const exts = tocExtensions(listing);
+  if (!exts.created.includes(UUIDV7)) return { uuidv7: undefined };
+  try {
+    const plan = await withConnection(conn, { applicationName: 'pgsteward restore' }, (sql) => prepareUuidV7ForRestore(sql, { registeredViaPgTle: exts.registeredViaPgTle.includes(UUIDV7) }));
+    return { uuidv7: plan.action };
+  } catch (e) {
+    if (isUserError(e)) throw new UserError(`cannot restore a backup that uses ${UUIDV7} here: ${e.message}`, e.fix);
+    throw e;
+  }
+}
+
 /**
  * pg_restore into `conn.database`. With the dump's own role model: owners and grants as
  * dumped, in one transaction. Adopting another model: the dump's owners and grants are left
  * out; schemas and extensions are created by the administrator, everything else by the
  * owner role (so it owns it), and the model's schema fence, default privileges and object
- * grants are applied around it.
+ * grants are applied around it. Either way the dump's extensions are prepared for first
+ * (prepareExtensions).
  */
-export async function fillDestination(tool: PgTool, target: Target, conn: ConnectionSettings, file: string, model: RoleModel, opts: FillOptions = {}): Promise<void> {
+export async function fillDestination(tool: PgTool, target: Target, conn: ConnectionSettings, file: string, model: RoleModel, opts: FillOptions = {}): Promise<FillReport> {
   const privileges = privilegeModel(target, conn.database, model.roles);
   const viaStdin = tool.placement.kind === 'docker';
   let items = 0;
@@ -103,12 +129,14 @@ export async function fillDestination(tool: PgTool, target: Target, conn: Connec
   };
   const common = ['--exit-on-error', '--single-transaction', '--no-password', '--verbose', `--dbname=${conn.database}`];
   const input = viaStdin ? [] : [file];
+  const listing = (await runTool(tool, ['--list', ...input], conn, { ...run, stdout: 'capture', fix: FIX })).stdout;
+  const report = await prepareExtensions(conn, listing);
   if (!model.adopt) {
     await runTool(tool, [...common, ...input], conn, { ...run, fix: FIX });
-    return;
+    return report;
   }
   if (viaStdin) throw new UserError('restoring a dump under another database\'s role model needs pg_restore on this machine, not in a container', 'install postgresql-client or remove backups.targets.<target>.docker from the config');
-  const toc = splitToc((await runTool(tool, ['--list', file], conn, { ...run, stdout: 'capture', fix: FIX })).stdout);
+  const toc = splitToc(listing);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pgsteward-toc-'));
   try {
     const adminList = path.join(dir, 'admin.list');
@@ -128,4 +156,5 @@ export async function fillDestination(tool: PgTool, target: Target, conn: Connec
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  return report;
 }
