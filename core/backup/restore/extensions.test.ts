@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../../checks/suite.ts';
 import { createDatabase, pgAdmin, provisionDatabase, uniqueName, withSql } from '../../../test/db.ts';
 import { installedToolsBin } from '../../../test/pg-tools.ts';
-import { seed, tableChecksums, testOpsConfig } from '../../../test/pg15.ts';
+import { seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
 import type { TargetConfig } from '../../config/target-settings.ts';
 import { isUserError } from '../../errors.ts';
 import { uuidV7Status } from '../../extensions/uuidv7.ts';
