@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,9 +8,10 @@ import { readSnapshot } from '../core/drift/snapshot.ts';
 import { diffSnapshots } from '../core/drift/diff.ts';
 import type { DriftFinding, Snapshot } from '../core/drift/model.ts';
 import { readMigrationFolder } from '../core/migrations/files.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { pgAdmin, withSql } from './db.ts';
 import { readAppConfig } from './fixture-config.ts';
-import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, ownership, plannedDatabase, rolesFirst, setupDb, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
+import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, ownership, plannedDatabase, rolesFirst, setupDb, sqlxApp, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
 import { secretUrl } from '../core/db/url.ts';
 import { generatePassword } from '../core/secrets.ts';
 
@@ -104,8 +105,18 @@ describe('sqlx first (the real sqlx-cli), then pgsteward takes over', () => {
 });
 
 describe('sqlx first as the superuser, on a database pgsteward has never seen', () => {
+  let db: InteropDatabase;
+  let withNext: string;
+  beforeAll(async () => {
+    db = await emptyDatabase('fxu');
+    // The application's next migration, written after the take-over.
+    withNext = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-fixture-next-'));
+    cpSync(FIXTURE_MIGRATIONS, withNext, { recursive: true });
+    writeFileSync(path.join(withNext, '20240502100000_create_api_tokens.up.sql'), 'CREATE TABLE api_tokens (\n    id uuid PRIMARY KEY DEFAULT uuid_generate_v7(),\n    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,\n    token_hash bytea NOT NULL UNIQUE\n);\nCREATE INDEX api_tokens_user_id_idx ON api_tokens (user_id);\n');
+    writeFileSync(path.join(withNext, '20240502100000_create_api_tokens.down.sql'), 'DROP TABLE api_tokens;\n');
+  });
+
   it('2. setup-db creates the five roles and their grants, applies nothing, and changes no table definition', async () => {
-    const db = await emptyDatabase('fxu');
     const run = await sqlxMigrate('run', FIXTURE_MIGRATIONS, db.url());
     expect(run.code, run.stdout).toBe(0);
     const before = await snapshot(db);
@@ -121,6 +132,35 @@ describe('sqlx first as the superuser, on a database pgsteward has never seen', 
     expect(changed.privileges).toEqual(expect.arrayContaining(['public._sqlx_migrations', 'public.users', 'public.login_events', 'public.touch_modified_at()']));
     expect(await ledger(db)).toEqual(expectedLedger);
     expect(findings(await checkFixture(db))).toEqual(PLANTED);
+    expect((await setupDb(db, FIXTURE_MIGRATIONS)).stdout).toBe(`setup-db (dev/${db.database}): applied 0, ${N} already applied\n`);
+  });
+
+  it('until its objects belong to <db>_owner, the migrator cannot use the ledger: sqlx as the migrator and the next setup-db with a migration to apply are refused', async () => {
+    const denied = 'error: while executing migrations: error returned from database: permission denied for table _sqlx_migrations\n';
+    expect(await sqlxMigrate('info', FIXTURE_MIGRATIONS, db.url('migrator'))).toMatchObject({ code: 1, stdout: denied });
+    expect(await sqlxApp('fixture', db.url('migrator'))).toMatchObject({ code: 1, stderr: denied });
+    const next = await setupDb(db, withNext);
+    expect(next.code).toBe(2);
+    expect(next.stderr).toMatch(/permission denied for table _sqlx_migrations/);
+    expect(await ledger(db)).toEqual(expectedLedger);
+  });
+
+  it('the objects handed over with the SQL in docs/adopting-sqlx.md: setup-db applies the next migration and sqlx agrees', async () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'adopting-sqlx.md'), 'utf8');
+    const block = /<!-- tested: hand-over[^>]*-->\n```sql\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block, 'the hand-over block in docs/adopting-sqlx.md').toBeDefined();
+    expect(block).toContain("'postgres'"); // the suite's superuser, as in the example
+    await withSql(db.as(), (sql) => sql.unsafe(block!.replace("'accounts_owner'", `'${db.roles.owner}'`)));
+    expect([...new Set((await withSql(db.as(), ownership)).map((o) => o.owner))]).toEqual([db.roles.owner]);
+    const owners = await withSql(db.as(), (sql) => sql`select distinct pg_get_userbyid(proowner)::text as o from pg_proc where pronamespace = 'public'::regnamespace and proname = 'touch_modified_at'`);
+    expect(owners).toEqual([{ o: db.roles.owner }]);
+
+    const r = await setupDb(db, withNext);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`setup-db (dev/${db.database}): applied 1, ${N} already applied`);
+    const info = await sqlxMigrate('info', withNext, db.url('migrator'));
+    expect(info).toMatchObject({ code: 0, stdout: readMigrationFolder(withNext).migrations.map((m) => `${m.version}/installed ${m.description}\n`).join('') });
+    expect(findings(await runChecks({ connection: db.as(), migrationsDir: withNext, expectations: config.expectations }))).toEqual(PLANTED);
   });
 });
 

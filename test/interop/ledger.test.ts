@@ -113,6 +113,7 @@ describe('3. the fixture application (reversible files) both ways', () => {
     expect(JSON.parse(again.stdout).migrations.applied.map((a: { version: string }) => a.version)).toEqual([String(last.version)]);
     expect(await index()).toBe('idx_sessions_user_id');
     expect(await ledger(db)).toEqual(ledgerOf(fixture));
+    expect(await sqlxMigrate('info', FIXTURE_MIGRATIONS, db.url('migrator'))).toMatchObject({ code: 0, stdout: installed(fixture) });
   });
 });
 
@@ -201,6 +202,9 @@ describe('7. the app role', () => {
     const fresh = await rolesFirst('io7f');
     expect(await sqlxApp('fixture', fresh.url('app'))).toMatchObject({ code: 1, stdout: '', stderr: denied });
     expect(await ledger(fresh)).toEqual([]);
+    // The CLI as the app role prints the same line, on stdout.
+    expect(await sqlxMigrate('info', FIXTURE_MIGRATIONS, fresh.url('app'))).toMatchObject({ code: 1, stdout: denied });
+    expect(await sqlxMigrate('run', FIXTURE_MIGRATIONS, fresh.url('app'))).toMatchObject({ code: 1, stdout: denied });
     const migrated = await emptyDatabase('io7m');
     expect((await setupDb(migrated, FIXTURE_MIGRATIONS)).code).toBe(0);
     // Even with nothing pending: sqlx's first statement is CREATE TABLE IF NOT EXISTS _sqlx_migrations.
