@@ -53,7 +53,7 @@ const SCHEMA_KINDS = new Set(['extension', 'type', 'table', 'view', 'materialize
 /** What setup changed on the schema's objects: their definitions must not be among it, only who may use them. */
 function schemaChanges(before: Snapshot, after: Snapshot): { definitions: DriftFinding[]; privileges: string[] } {
   const diff = diffSnapshots(before.objects, after.objects, after.roleNames).filter((f) => SCHEMA_KINDS.has(f.objectType));
-  const access = (f: DriftFinding) => f.kind === 'changed' && f.fields.every((x) => x.field === 'privileges');
+  const access = (f: DriftFinding) => f.kind === 'changed' && f.fields.every((x) => x.field === 'privileges' || x.field === 'owner');
   return { definitions: diff.filter((f) => !access(f)), privileges: diff.filter(access).map((f) => f.object) };
 }
 
@@ -126,6 +126,8 @@ describe('sqlx first as the superuser, on a database pgsteward has never seen', 
     const roles = Object.values(db.roles);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`setup-db (dev/${db.database}): created roles ${roles.join(', ')}; applied 0, ${N} already applied`);
     expect(r.stdout).toContain(`granted SELECT, INSERT, UPDATE, DELETE on table public.users to ${db.roles.app}\n`);
+    expect(r.stdout).toContain(`made ${db.roles.owner} the owner of table public._sqlx_migrations (was postgres)\n`);
+    expect(r.stdout).toContain(`made ${db.roles.owner} the owner of function public.touch_modified_at() (was postgres)\n`);
     const changed = schemaChanges(before, await snapshot(db));
     expect(changed.definitions).toEqual([]);
     // Every table, the ledger and the trigger function now carry the model's grants.
@@ -135,37 +137,23 @@ describe('sqlx first as the superuser, on a database pgsteward has never seen', 
     expect((await setupDb(db, FIXTURE_MIGRATIONS)).stdout).toBe(`setup-db (dev/${db.database}): applied 0, ${N} already applied\n`);
   });
 
-  it('until its objects belong to <db>_owner, the migrator cannot use the ledger: sqlx as the migrator and the next setup-db with a migration to apply are refused', async () => {
-    const denied = 'error: while executing migrations: error returned from database: permission denied for table _sqlx_migrations\n';
-    expect(await sqlxMigrate('info', FIXTURE_MIGRATIONS, db.url('migrator'))).toMatchObject({ code: 1, stdout: denied });
-    expect(await sqlxApp('fixture', db.url('migrator'))).toMatchObject({ code: 1, stderr: denied });
-    const next = await setupDb(db, withNext);
-    expect(next.code).toBe(2);
-    expect(next.stderr).toMatch(/permission denied for table _sqlx_migrations/);
-    expect(await ledger(db)).toEqual(expectedLedger);
-  });
-
-  it('the objects handed over with the SQL in docs/adopting-sqlx.md: setup-db applies the next migration and sqlx agrees', async () => {
-    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'adopting-sqlx.md'), 'utf8');
-    const block = /<!-- tested: hand-over[^>]*-->\n```sql\n([\s\S]*?)```/.exec(doc)?.[1];
-    expect(block, 'the hand-over block in docs/adopting-sqlx.md').toBeDefined();
-    expect(block).toContain("'postgres'"); // the suite's superuser, as in the example
-    await withSql(db.as(), (sql) => sql.unsafe(block!.replace("'accounts_owner'", `'${db.roles.owner}'`)));
-    expect([...new Set((await withSql(db.as(), ownership)).map((o) => o.owner))]).toEqual([db.roles.owner]);
-    const owners = await withSql(db.as(), (sql) => sql`select distinct pg_get_userbyid(proowner)::text as o from pg_proc where pronamespace = 'public'::regnamespace and proname = 'touch_modified_at'`);
-    expect(owners).toEqual([{ o: db.roles.owner }]);
-
+  it('setup-db hands what the superuser owns to <db>_owner, so the migrator uses the ledger: sqlx as the migrator agrees, and the next migration applies', async () => {
+    const owners = await withSql(db.as(), ownership);
+    expect([...new Set(owners.map((o) => o.owner))]).toEqual([db.roles.owner]);
+    expect(await withSql(db.as(), (sql) => sql`select distinct pg_get_userbyid(proowner)::text as o from pg_proc where pronamespace = 'public'::regnamespace and proname = 'touch_modified_at'`)).toEqual([{ o: db.roles.owner }]);
+    const info = await sqlxMigrate('info', FIXTURE_MIGRATIONS, db.url('migrator'));
+    expect(info).toMatchObject({ code: 0, stdout: readMigrationFolder(FIXTURE_MIGRATIONS).migrations.map((m) => `${m.version}/installed ${m.description}\n`).join('') });
     const r = await setupDb(db, withNext);
     expect(r.stderr).toBe('');
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`setup-db (dev/${db.database}): applied 1, ${N} already applied`);
-    const info = await sqlxMigrate('info', withNext, db.url('migrator'));
-    expect(info).toMatchObject({ code: 0, stdout: readMigrationFolder(withNext).migrations.map((m) => `${m.version}/installed ${m.description}\n`).join('') });
+    const next = await sqlxMigrate('info', withNext, db.url('migrator'));
+    expect(next).toMatchObject({ code: 0, stdout: readMigrationFolder(withNext).migrations.map((m) => `${m.version}/installed ${m.description}\n`).join('') });
     expect(findings(await runChecks({ connection: db.as(), migrationsDir: withNext, expectations: config.expectations }))).toEqual(PLANTED);
   });
 });
 
 describe('sqlx first as the application’s own login role, which owns the database', () => {
-  it('setup-db leaves that role owning what it created; REASSIGN OWNED hands it to <db>_owner; the old role can no longer connect', async () => {
+  it('setup-db hands what that role created to <db>_owner, one object at a time; the old role can no longer connect', async () => {
     const db = plannedDatabase('fxl');
     const legacy = `${db.database}_web`;
     const password = generatePassword();
@@ -179,10 +167,8 @@ describe('sqlx first as the application’s own login role, which owns the datab
     const setup = await setupDb(db, FIXTURE_MIGRATIONS);
     expect(setup.code, setup.stderr).toBe(0);
     expect(setup.stdout).toContain(`made ${db.roles.owner} the owner of database ${db.database} (was ${legacy})\n`);
+    expect(setup.stdout).toContain(`made ${db.roles.owner} the owner of table public.users (was ${legacy})\n`);
     const owners = async () => [...new Set((await withSql(db.as(), ownership)).map((o) => o.owner))];
-    expect(await owners()).toEqual([legacy]);
-
-    await withSql(db.as(), (sql) => sql.unsafe(`REASSIGN OWNED BY ${legacy} TO ${db.roles.owner}`));
     expect(await owners()).toEqual([db.roles.owner]);
     const again = await setupDb(db, FIXTURE_MIGRATIONS);
     expect(again.code, again.stderr).toBe(0);

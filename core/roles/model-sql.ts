@@ -12,7 +12,7 @@ export function modelStatements(model: RoleModel): string[] {
   const owner = model.roles.owner;
   const emptyCluster = { serverVersion: '', serverVersionNum: 170000, admin: { name: '', superuser: true, usesOwner: true }, roles: [], memberships: [], settings: [], database: undefined, parameters: [] };
   const created = { ...emptyCluster, database: { owner, acl: [] } };
-  const emptyDatabase = { schemas: model.schemas.map((name) => ({ name, owner, acl: [] })), relations: [], columns: [], routines: [], defaults: [], owned: [] };
+  const emptyDatabase = { schemas: model.schemas.map((name) => ({ name, owner, acl: [] })), relations: [], columns: [], routines: [], defaults: [], owned: [], foreignOwned: [] };
   const plans: Change[] = [...planRoles({ state: emptyCluster, model, passwords: {} }), ...planDatabaseAccess(created, model), ...planPrivileges(emptyDatabase, model)];
   return plans.map((c) => c.sql);
 }

@@ -32,15 +32,29 @@ function afterReassign<T extends Owned>(o: T, reassigned: ReadonlySet<string>, o
   return { ...o, owner, acl: o.acl.filter((e) => e.grantee !== old).map((e) => (e.grantor === old ? { ...e, grantor: owner } : e)) };
 }
 
-function ownershipChanges(state: DatabaseState, model: RoleModel): { changes: Change[]; reassigned: Set<string> } {
+function ownershipChanges(state: DatabaseState, model: RoleModel): { changes: Change[]; reassigned: Set<string>; adopted: Set<string> } {
   const changes: Change[] = [];
   const reassigned = new Set<string>();
+  const owner = model.roles.owner;
   for (const role of [...new Set(state.owned.map((o) => o.role))]) {
     reassigned.add(role);
-    const lines = state.owned.filter((o) => o.role === role).map((o) => `gave ${o.type} ${o.identity} (owned by ${role}) to ${model.roles.owner}`);
-    changes.push({ sql: `REASSIGN OWNED BY ${ident(role)} TO ${ident(model.roles.owner)}`, lines, scope: 'database' });
+    const lines = state.owned.filter((o) => o.role === role).map((o) => `gave ${o.type} ${o.identity} (owned by ${role}) to ${owner}`);
+    changes.push({ sql: `REASSIGN OWNED BY ${ident(role)} TO ${ident(owner)}`, lines, scope: 'database' });
   }
-  return { changes, reassigned };
+  // Objects a role outside the model owns (typically the superuser that ran sqlx before the
+  // take-over): one ALTER each, never REASSIGN OWNED, which would also take that role's objects
+  // elsewhere. Without this the migrator could not even read the ledger.
+  const adopted = new Set<string>();
+  for (const o of state.foreignOwned.filter((f) => f.actable)) {
+    adopted.add(o.key);
+    changes.push({ sql: `${o.alter} OWNER TO ${ident(owner)}`, lines: [`made ${owner} the owner of ${o.label} (was ${o.owner})`], scope: 'database' });
+  }
+  return { changes, reassigned, adopted };
+}
+
+/** What an object looks like once the ownership changes above have run. */
+function afterOwnership<T extends Owned>(o: T, key: string, reassigned: ReadonlySet<string>, adopted: ReadonlySet<string>, owner: string): T {
+  return afterReassign(o, adopted.has(key) ? new Set([o.owner]) : reassigned, owner);
 }
 
 function schemaChanges(state: DatabaseState, model: RoleModel, reassigned: ReadonlySet<string>): Change[] {
@@ -67,12 +81,12 @@ function subject(on: string, label: string, owner: string, column?: string): Acl
   return { prefix: '', on, label, owner, column, grantorMatters: true };
 }
 
-function objectChanges(state: DatabaseState, model: RoleModel, reassigned: ReadonlySet<string>): Change[] {
+function objectChanges(state: DatabaseState, model: RoleModel, reassigned: ReadonlySet<string>, adopted: ReadonlySet<string>): Change[] {
   const out: Change[] = [];
   const owner = model.roles.owner;
   const tableGrants = (name: string): Grants => (name === LEDGER_TABLE ? model.ledgerGrants : model.tableGrants);
   for (const found of state.relations) {
-    const r = afterReassign(found, reassigned, owner);
+    const r = afterOwnership(found, `${found.schema}.${found.name}`, reassigned, adopted, owner);
     const sequence = r.relkind === 'S';
     const label = `${sequence ? 'sequence' : 'table'} ${r.schema}.${r.name}`;
     out.push(
@@ -88,13 +102,13 @@ function objectChanges(state: DatabaseState, model: RoleModel, reassigned: Reado
   // Column grants: the table's own grants cover its columns, so a column grant is kept only
   // where the table grants the same privilege (redundant), and never with a grant option.
   for (const found of state.columns) {
-    const c = afterReassign(found, reassigned, owner);
+    const c = afterOwnership(found, `${found.schema}.${found.table}`, reassigned, adopted, owner);
     const table = tableGrants(c.table);
     const wanted: Grants = Object.fromEntries(model.managedGrantees.map((g) => [g, c.acl.filter((e) => e.grantee === g && (table[g] ?? []).includes(e.privilege)).map((e) => e.privilege)]));
     out.push(...aclChanges(subject(`TABLE ${qualified(c.schema, c.table)}`, `table ${c.schema}.${c.table}`, c.owner, c.column), c.acl, wanted, model.managedGrantees, 'database'));
   }
   for (const found of state.routines) {
-    const f = afterReassign(found, reassigned, owner);
+    const f = afterOwnership(found, `${found.schema}.${found.name}(${found.args})`, reassigned, adopted, owner);
     const label = `${ROUTINE_KINDS[f.kind] ?? 'routine'} ${f.schema}.${f.name}(${f.args})`;
     out.push(...aclChanges(subject(`ROUTINE ${qualified(f.schema, f.name)}(${f.args})`, label, f.owner), f.acl, model.routineGrants, model.managedGrantees, 'database'));
   }
@@ -137,6 +151,6 @@ function defaultChanges(state: DatabaseState, model: RoleModel): Change[] {
 
 /** Everything inside the database, in the order it must run. */
 export function planPrivileges(state: DatabaseState, model: RoleModel): Change[] {
-  const { changes: ownership, reassigned } = ownershipChanges(state, model);
-  return [...ownership, ...schemaChanges(state, model, reassigned), ...defaultChanges(state, model), ...objectChanges(state, model, reassigned)];
+  const { changes: ownership, reassigned, adopted } = ownershipChanges(state, model);
+  return [...ownership, ...schemaChanges(state, model, reassigned), ...defaultChanges(state, model), ...objectChanges(state, model, reassigned, adopted)];
 }

@@ -55,6 +55,7 @@ function convergedDatabase(over: Partial<DatabaseState> = {}): DatabaseState {
       { role: r.owner, schema: undefined, objtype: 'f', acl: [] },
     ],
     owned: [],
+    foreignOwned: [],
     ...over,
   };
 }
@@ -236,6 +237,26 @@ describe('inside the database', () => {
       `granted SELECT on table public.app_scratch to ${r.readonly}`,
       `granted SELECT on table public.app_scratch to ${r.backup}`,
     ]);
+  });
+
+  it('adopts what a role outside the model owns (the superuser that ran sqlx first), one ALTER each, and plans grants as they will be after that', () => {
+    const ledger = { schema: 'public', name: '_sqlx_migrations', relkind: 'r', owner: 'postgres', acl: [] };
+    const state = convergedDatabase({
+      relations: [db.relations[0]!, ledger, db.relations[2]!],
+      routines: [{ ...db.routines[0]!, owner: 'postgres', acl: [entry(r.app, 'EXECUTE', 'postgres'), entry(r.readonly, 'EXECUTE', 'postgres')] }],
+      foreignOwned: [
+        { alter: 'ALTER TABLE "public"."_sqlx_migrations"', label: 'table public._sqlx_migrations', key: 'public._sqlx_migrations', owner: 'postgres', actable: true },
+        { alter: 'ALTER ROUTINE "public"."set_updated_at"()', label: 'function public.set_updated_at()', key: 'public.set_updated_at()', owner: 'postgres', actable: true },
+        { alter: 'ALTER TYPE "public"."mood"', label: 'type public.mood', key: 'public.mood', owner: 'dba', actable: false },
+      ],
+    });
+    const changes = planPrivileges(state, model);
+    expect(changes.slice(0, 2)).toEqual([
+      { sql: `ALTER TABLE "public"."_sqlx_migrations" OWNER TO "${r.owner}"`, lines: [`made ${r.owner} the owner of table public._sqlx_migrations (was postgres)`], scope: 'database' },
+      { sql: `ALTER ROUTINE "public"."set_updated_at"() OWNER TO "${r.owner}"`, lines: [`made ${r.owner} the owner of function public.set_updated_at() (was postgres)`], scope: 'database' },
+    ]);
+    // grants postgres made become the owner's, so only the ledger's missing grants remain; a type the administrator cannot act for is left alone
+    expect(linesOf(changes.slice(2))).toEqual([`granted SELECT on table public._sqlx_migrations to ${r.readonly}`, `granted SELECT on table public._sqlx_migrations to ${r.backup}`]);
   });
 
   it('takes the schema back, revokes CREATE on it and PUBLIC USAGE', () => {

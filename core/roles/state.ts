@@ -98,6 +98,24 @@ export interface DatabaseState {
   defaults: DefaultAclRow[];
   /** Objects (in this database, or shared) owned by one of the login roles. */
   owned: Array<{ role: string; type: string; identity: string }>;
+  /**
+   * Objects in the managed schemas owned by a role outside the model (a superuser that ran the
+   * application's migrations, a DBA): the owner role should own them. `alter` is the statement
+   * head that changes the owner; `actable` says whether the administrator may (superuser, or
+   * able to act as the current owner).
+   */
+  foreignOwned: ForeignOwnedRow[];
+}
+
+export interface ForeignOwnedRow {
+  /** `ALTER TABLE "public"."users"`, `ALTER ROUTINE "public"."f"(integer)`. */
+  alter: string;
+  /** `table public.users`: for the change line. */
+  label: string;
+  /** The key the privilege plan knows the object by: `public.users`, `public.f(integer)`. */
+  key: string;
+  owner: string;
+  actable: boolean;
 }
 
 /**
@@ -203,6 +221,28 @@ SELECT json_build_object(
         FROM pg_roles o CROSS JOIN (VALUES ('r', 'r'), ('S', 's'), ('f', 'f')) AS t(objtype, code)
         LEFT JOIN pg_default_acl d ON d.defaclrole = o.oid AND d.defaclnamespace = 0 AND d.defaclobjtype::text = t.objtype
        WHERE o.rolname = $3) x),
+  'foreignOwned', (SELECT coalesce(json_agg(json_build_object('alter', f.alter, 'label', f.label, 'key', f.key, 'owner', f.owner,
+      'actable', pg_has_role(current_user, f.owner_oid, 'USAGE')) ORDER BY f.key), '[]'::json) FROM (
+      SELECT format('ALTER %s %I.%I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.schema, c.name) AS alter,
+             format('%s %s.%s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' WHEN 'S' THEN 'sequence' ELSE 'table' END, c.schema, c.name) AS label,
+             c.schema || '.' || c.name AS key, pg_get_userbyid(c.relowner)::text AS owner, c.relowner AS owner_oid
+        FROM rel c
+       -- a sequence that belongs to a column follows its table's owner
+       WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+      UNION ALL
+      SELECT format('ALTER ROUTINE %I.%I(%s)', s.name, p.proname, pg_get_function_identity_arguments(p.oid)),
+             format('%s %s.%s(%s)', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, s.name, p.proname, pg_get_function_identity_arguments(p.oid)),
+             s.name || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', pg_get_userbyid(p.proowner)::text, p.proowner
+        FROM pg_proc p JOIN nsp s ON s.oid = p.pronamespace WHERE ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}
+      UNION ALL
+      SELECT format('ALTER %s %I.%I', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, s.name, t.typname),
+             format('%s %s.%s', CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, s.name, t.typname),
+             s.name || '.' || t.typname, pg_get_userbyid(t.typowner)::text, t.typowner
+        FROM pg_type t JOIN nsp s ON s.oid = t.typnamespace
+       WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT k.relkind FROM pg_class k WHERE k.oid = t.typrelid) = 'c'))
+         AND ${NOT_EXTENSION_MEMBER('pg_type', 't.oid')}
+    ) f
+    WHERE f.owner <> $3 AND f.owner <> ALL ($4::text[])),
   'owned', (SELECT coalesce(json_agg(json_build_object('role', r.rolname, 'type', o.type, 'identity', o.identity) ORDER BY r.rolname, o.type, o.identity), '[]'::json)
     FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
     CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, d.objsubid) o
