@@ -13,7 +13,6 @@ import { searchBenchmark } from './benchmarks/search.ts';
 import { migrationBenchmark } from './benchmarks/migration-overhead.ts';
 import { checksBenchmark } from './benchmarks/checks-scaling.ts';
 import { backupBenchmark } from './benchmarks/backup-overhead.ts';
-import { schemaDriftBenchmark } from './benchmarks/schema-drift.ts';
 import { Unavailable, type Benchmark, type BenchContext } from './lib/context.ts';
 import { ratioLines, renderMarkdown } from './lib/markdown.ts';
 import { BENCHMARK_IDS, BenchmarkRecorder, parseResults, type BenchmarkId, type RunResults } from './lib/results.ts';
@@ -21,7 +20,7 @@ import { parseScale, SCALE_NAMES } from './lib/scale.ts';
 import { PG15_BIN, startServer, type BenchServer } from './lib/servers.ts';
 
 /** In report order: the design record's claims first, then our own tools' overhead. */
-const BENCHMARKS: readonly Benchmark[] = [uuidBenchmark, searchBenchmark, migrationBenchmark, checksBenchmark, backupBenchmark, schemaDriftBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [uuidBenchmark, searchBenchmark, migrationBenchmark, checksBenchmark, backupBenchmark];
 
 export const COMMITTED_RESULTS = path.join(REPO_ROOT, 'bench', 'results.json');
 export const COMMITTED_MARKDOWN = path.join(REPO_ROOT, 'BENCHMARKS.md');
