@@ -36,7 +36,9 @@ function subtitle(results: RunResults, b: BenchmarkResult): string {
 }
 
 export const formatMsTick = (ms: number) => (ms >= 1000 ? `${formatNumber(ms / 1000)} s` : `${formatNumber(ms)} ms`);
-export const formatBytesTick = (bytes: number) => `${formatNumber(bytes / 2 ** 20)} MiB`;
+const MIB = 2 ** 20;
+const inMiB = (bytes: Map<number, number>) => new Map([...bytes].map(([n, b]) => [n, b / MIB]));
+export const formatMiBTick = (mib: number) => `${formatNumber(mib)} MiB`;
 
 function checksCharts(results: RunResults, b: BenchmarkResult): Chart[] {
   const suite = bySize(b, /^time_(\d+)$/);
@@ -75,7 +77,7 @@ function uuidCharts(results: RunResults, b: BenchmarkResult): Chart[] {
       benchmark: 'uuid',
       file: 'uuid-index-size.svg',
       alt: 'Primary-key index size of UUIDv7 and UUIDv4 keys against rows inserted',
-      svg: lineChart({ title: 'UUID primary key: index size against rows', subtitle: subtitle(results, b), x, y: { label: 'primary-key index size', format: formatBytesTick }, series: [series('uuid_generate_v7()', size.v7), series('gen_random_uuid() (v4)', size.v4)] }),
+      svg: lineChart({ title: 'UUID primary key: index size against rows', subtitle: subtitle(results, b), x, y: { label: 'primary-key index size', format: formatMiBTick }, series: [series('uuid_generate_v7()', inMiB(size.v7)), series('gen_random_uuid() (v4)', inMiB(size.v4))] }),
     });
   }
   if (time.v7.size >= 2 && time.v4.size >= 2) {

@@ -47,9 +47,9 @@ describe('lineChart', () => {
 
   it('places points on the axes it draws: log x, linear y from zero', () => {
     const svg = lineChart(spec);
-    // 640 wide, legend 36.6 + 16 on the right, 64 on the left: the plot spans x 64..587.4, y 40..312.
-    expect(svg).toContain('<polyline fill="none" stroke="#0072B2" stroke-width="2" points="64,176 587.4,40"/>');
-    expect(svg).toContain('<circle cx="64" cy="176" r="3.5" fill="#0072B2"><title>a: 10 → 100</title></circle>');
+    // 640 × 380, 56 on the left and 20 on the right, title and one legend line above: the plot spans x 56..620, y 66..332.
+    expect(svg).toContain('<polyline fill="none" stroke="#0072B2" stroke-width="2" points="56,199 620,66"/>');
+    expect(svg).toContain('<circle cx="56" cy="199" r="3.5" fill="#0072B2"><title>a: 10 → 100</title></circle>');
     for (const tick of ['10', '100', '1,000']) expect(svg).toMatch(new RegExp(`text-anchor="middle" font-size="11" fill="#444" [^>]*>${tick}</text>`));
     for (const tick of ['0', '50', '100', '150', '200']) expect(svg).toMatch(new RegExp(`text-anchor="end" font-size="11" fill="#444" [^>]*>${tick}</text>`));
   });
@@ -81,7 +81,7 @@ describe('barChart', () => {
     assertWellFormed(svg);
     const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="12" fill="(#[0-9A-F]+)"><title>([^<]+)<\/title>/g)].map((m) => [m[4], Number(m[2]), m[3]]);
     // Ticks 1, 10, 100 over the plot's width: 1 is at the axis (a 1-px sliver), 10 halfway, 100 at the end.
-    const plotW = 720 - 24.8 - 70;
+    const plotW = 720 - 30 - 70;
     expect(bars).toEqual([
       ['q1, index: 1', 1, '#0072B2'],
       ['q1, seq: 100', Math.round(plotW * 10) / 10, '#D55E00'],

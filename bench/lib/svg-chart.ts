@@ -146,15 +146,18 @@ export function lineChart(spec: LineChartSpec): string {
   const points = spec.series.flatMap((s) => s.points);
   if (points.length === 0) throw new Error(`chart "${spec.title}" has no points`);
   const width = spec.width ?? 640;
-  const height = spec.height ?? 360;
-  const legendWidth = Math.max(...spec.series.map((s) => s.name.length)) * 6.6 + 30;
-  const m = { left: 64, right: 16 + legendWidth, top: spec.subtitle ? 56 : 40, bottom: 48 };
-  const plotW = width - m.left - m.right;
-  const plotH = height - m.top - m.bottom;
-  const xs = scale(spec.x.scale ?? 'linear', points.map((p) => p.x), plotW, false);
-  const ys = scale(spec.y.scale ?? 'linear', points.map((p) => p.y), plotH, true);
+  const height = spec.height ?? 380;
+  // The legend sits above the plot, one line per series, so the plot keeps the chart's width.
+  const titleHeight = spec.subtitle ? 56 : 40;
   const fx = spec.x.format ?? formatNumber;
   const fy = spec.y.format ?? formatNumber;
+  const top = titleHeight + spec.series.length * 18 + 8;
+  const plotH = height - top - 48;
+  const ys = scale(spec.y.scale ?? 'linear', points.map((p) => p.y), plotH, true);
+  // Room for the longest y tick label (about 6.5 px a character) and the rotated axis title.
+  const m = { left: Math.max(56, Math.max(...ys.ticks.map((t) => fy(t).length)) * 6.5 + 28), right: 20, top, bottom: 48 };
+  const plotW = width - m.left - m.right;
+  const xs = scale(spec.x.scale ?? 'linear', points.map((p) => p.x), plotW, false);
   const X = (v: number) => m.left + xs.map(v);
   const Y = (v: number) => m.top + plotH - ys.map(v);
   const out = header(width, height, spec.title, spec.subtitle);
@@ -168,7 +171,7 @@ export function lineChart(spec: LineChartSpec): string {
   }
   out.push(`<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   out.push(`<text x="${m.left + plotW / 2}" y="${height - 10}" text-anchor="middle" font-size="12" fill="#222" ${FONT}>${escapeXml(spec.x.label)}</text>`);
-  out.push(`<text transform="translate(16 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222" ${FONT}>${escapeXml(spec.y.label)}</text>`);
+  out.push(`<text transform="translate(14 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222" ${FONT}>${escapeXml(spec.y.label)}</text>`);
   spec.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     const sorted = [...s.points].sort((a, b) => a.x - b.x);
@@ -177,7 +180,7 @@ export function lineChart(spec: LineChartSpec): string {
       out.push(`<circle cx="${c(X(p.x))}" cy="${c(Y(p.y))}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name}: ${fx(p.x)} → ${fy(p.y)}`)}</title></circle>`);
     }
   });
-  out.push(...legend(spec.series.map((s) => s.name), width - legendWidth - 4, m.top + 4));
+  out.push(...legend(spec.series.map((s) => s.name), m.left, titleHeight + 2));
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -189,7 +192,8 @@ export function barChart(spec: BarChartSpec): string {
   const width = spec.width ?? 720;
   const bar = 14;
   const group = spec.series.length * bar + 14;
-  const labelWidth = Math.min(300, Math.max(...spec.categories.map((cat) => cat.length)) * 6.4 + 12);
+  // About 7 px per character of 12-px text, so the longest category label fits.
+  const labelWidth = Math.min(360, Math.max(...spec.categories.map((cat) => cat.length)) * 7 + 16);
   const legendHeight = spec.series.length * 18 + 8;
   const m = { left: labelWidth, right: 70, top: (spec.subtitle ? 56 : 40) + legendHeight, bottom: 44 };
   const plotW = width - m.left - m.right;
