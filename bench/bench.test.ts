@@ -48,7 +48,6 @@ describe('npm run bench -- --scale tiny', () => {
       ['migrations', 'ok'],
       ['checks', 'ok'],
       ['backup', 'ok'],
-      ['drift', 'ok'],
     ]);
   }, 240_000);
 
@@ -67,6 +66,9 @@ describe('npm run bench -- --scale tiny', () => {
     // Facts that hold at any size: a rebuilt index is packed alike for both key kinds, and the checks suite's round trips do not grow with the schema.
     expect(byId.uuid!.ratios.find((r) => r.key === 'pkey_sorted')!.value).toBeCloseTo(1, 1);
     expect(byId.checks!.ratios.find((r) => r.key === 'queries')!.value).toBe(1);
+    expect(byId.checks!.ratios.find((r) => r.key === 'drift_queries')!.value).toBe(1);
+    expect(byId.checks!.ratios.find((r) => r.key === 'drift_time')!.target).toEqual({ op: '<=', value: 3 });
+    expect(String(byId.checks!.params['per check, SQL round trips (every size)'])).toMatch(/schema-drift \d+/);
     expect(String(byId.backup!.params['restore-db outcome'])).toMatch(/^verified/);
   });
 

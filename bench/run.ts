@@ -13,18 +13,38 @@ import { searchBenchmark } from './benchmarks/search.ts';
 import { migrationBenchmark } from './benchmarks/migration-overhead.ts';
 import { checksBenchmark } from './benchmarks/checks-scaling.ts';
 import { backupBenchmark } from './benchmarks/backup-overhead.ts';
-import { schemaDriftBenchmark } from './benchmarks/schema-drift.ts';
 import { Unavailable, type Benchmark, type BenchContext } from './lib/context.ts';
+import { writeCharts } from './lib/chart-files.ts';
 import { ratioLines, renderMarkdown } from './lib/markdown.ts';
 import { BENCHMARK_IDS, BenchmarkRecorder, parseResults, type BenchmarkId, type RunResults } from './lib/results.ts';
 import { parseScale, SCALE_NAMES } from './lib/scale.ts';
 import { PG15_BIN, startServer, type BenchServer } from './lib/servers.ts';
 
 /** In report order: the design record's claims first, then our own tools' overhead. */
-const BENCHMARKS: readonly Benchmark[] = [uuidBenchmark, searchBenchmark, migrationBenchmark, checksBenchmark, backupBenchmark, schemaDriftBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [uuidBenchmark, searchBenchmark, migrationBenchmark, checksBenchmark, backupBenchmark];
 
 export const COMMITTED_RESULTS = path.join(REPO_ROOT, 'bench', 'results.json');
 export const COMMITTED_MARKDOWN = path.join(REPO_ROOT, 'BENCHMARKS.md');
+export const COMMITTED_CHARTS = path.join(REPO_ROOT, 'bench', 'charts');
+
+/** Where a results file's charts go: bench/charts for the committed one, else `charts-<scale>/` beside it. */
+function chartsDirFor(resultsFile: string, scale: string, given: string | undefined): string {
+  if (given) return path.resolve(given);
+  return path.resolve(resultsFile) === COMMITTED_RESULTS ? COMMITTED_CHARTS : path.join(path.dirname(resultsFile), `charts-${scale}`);
+}
+
+function readResults(results: string | undefined): { file: string; results: RunResults } {
+  const file = path.resolve(results ?? COMMITTED_RESULTS);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`cannot read ${file}`, 'run the benchmarks first (npm run bench) or pass --results FILE');
+  }
+  return { file, results: parseResults(text, file) };
+}
+
+const shown = (file: string) => path.relative(process.cwd(), file) || file;
 
 function parseOnly(raw: string | undefined): BenchmarkId[] {
   if (!raw) return [...BENCHMARK_IDS];
@@ -48,19 +68,24 @@ function ensureWritable(file: string): void {
   }
 }
 
-/** Rewrites the report from results already measured, e.g. after the report's layout changed. */
-function renderOnly(results: string | undefined, markdown: string | undefined): number {
-  const resultsFile = path.resolve(results ?? COMMITTED_RESULTS);
+/** Rewrites the report and its charts from results already measured, e.g. after the report's layout changed. */
+function renderOnly(results: string | undefined, markdown: string | undefined, charts: string | undefined): number {
+  const { file: resultsFile, results: parsed } = readResults(results);
   const markdownFile = path.resolve(markdown ?? (results ? resultsFile.replace(/\.json$/, '') + '.md' : COMMITTED_MARKDOWN));
-  let text: string;
-  try {
-    text = readFileSync(resultsFile, 'utf8');
-  } catch {
-    throw new UserError(`cannot read ${resultsFile}`, 'run the benchmarks first (npm run bench) or pass --results FILE');
-  }
   ensureWritable(markdownFile);
-  writeFileSync(markdownFile, renderMarkdown(parseResults(text, resultsFile), path.relative(path.dirname(markdownFile), resultsFile) || resultsFile));
-  process.stdout.write(`bench: wrote ${path.relative(process.cwd(), markdownFile) || markdownFile} from ${path.relative(process.cwd(), resultsFile) || resultsFile}\n`);
+  const links = writeCharts(parsed, chartsDirFor(resultsFile, parsed.scale, charts), path.dirname(markdownFile));
+  writeFileSync(markdownFile, renderMarkdown(parsed, path.relative(path.dirname(markdownFile), resultsFile) || resultsFile, links));
+  process.stdout.write(`bench: wrote ${shown(markdownFile)} and ${links.length} chart(s) from ${shown(resultsFile)}\n`);
+  return EXIT.ok;
+}
+
+/** Draws the charts from results already measured; the Markdown is left as it is. */
+function chartsOnly(results: string | undefined, charts: string | undefined): number {
+  const { file: resultsFile, results: parsed } = readResults(results);
+  const dir = chartsDirFor(resultsFile, parsed.scale, charts);
+  ensureWritable(path.join(dir, 'x.svg'));
+  const links = writeCharts(parsed, dir, dir);
+  process.stdout.write(`bench: wrote ${links.length} chart(s) to ${shown(dir)} from ${shown(resultsFile)}${links.length ? `: ${links.map((l) => l.path).join(', ')}` : ''}\n`);
   return EXIT.ok;
 }
 
@@ -98,12 +123,15 @@ await runCommand(
       markdown: { type: 'string', description: 'where to write the Markdown report', valueName: 'FILE' },
       json: { type: 'boolean', description: 'print the results JSON instead of text' },
       'keep-state': { type: 'boolean', description: 'keep the temporary clusters and dumps for inspection (their folder is printed)' },
-      'render-only': { type: 'boolean', description: 'measure nothing: rewrite the Markdown report from an existing results file (--results, default bench/results.json)' },
+      'render-only': { type: 'boolean', description: 'measure nothing: rewrite the Markdown report and its charts from an existing results file (--results, default bench/results.json)' },
+      'charts-only': { type: 'boolean', description: 'measure nothing: draw the SVG charts from an existing results file (--results, default bench/results.json)' },
+      charts: { type: 'string', description: 'where to write the SVG charts (default bench/charts for the committed results, else charts-<scale>/ beside the results file)', valueName: 'DIR' },
     },
     details: [
-      'A complete full-scale run writes bench/results.json and BENCHMARKS.md; a smaller scale or a',
-      'subset (--only) writes bench/out/results-<scale>.json and bench/out/BENCHMARKS-<scale>.md,',
-      'so a quick look never overwrites the committed report.',
+      'A complete full-scale run writes bench/results.json, BENCHMARKS.md and its charts (bench/charts/*.svg);',
+      'a smaller scale or a subset (--only) writes bench/out/results-<scale>.json, bench/out/BENCHMARKS-<scale>.md',
+      'and bench/out/charts-<scale>/, so a quick look never overwrites the committed report.',
+      'What each benchmark measures and why: docs/benchmarks.md.',
       'The bench starts its own PostgreSQL 17 (embedded) and PostgreSQL 15 (Debian, for pg_dump)',
       'in a temporary folder on free ports; the npm start cluster is never touched.',
       'A refuted target is a result, not an error: the exit code is 1 only when a benchmark could not',
@@ -111,7 +139,10 @@ await runCommand(
     ].join('\n'),
   },
   async (args) => {
-    if (args.values['render-only']) return renderOnly(args.values.results as string | undefined, args.values.markdown as string | undefined);
+    const chartsFlag = args.values.charts as string | undefined;
+    if (args.values['render-only'] && args.values['charts-only']) throw new UserError('--render-only and --charts-only exclude each other', '--render-only already redraws the charts');
+    if (args.values['render-only']) return renderOnly(args.values.results as string | undefined, args.values.markdown as string | undefined, chartsFlag);
+    if (args.values['charts-only']) return chartsOnly(args.values.results as string | undefined, chartsFlag);
     const scale = parseScale(args.values.scale as string | undefined ?? 'full');
     const only = parseOnly(args.values.only as string | undefined);
     const complete = scale.name === 'full' && only.length === BENCHMARK_IDS.length;
@@ -190,7 +221,8 @@ await runCommand(
     mkdirSync(path.dirname(resultsFile), { recursive: true });
     mkdirSync(path.dirname(markdownFile), { recursive: true });
     writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(markdownFile, renderMarkdown(results, path.relative(path.dirname(markdownFile), resultsFile) || resultsFile));
+    const links = writeCharts(results, chartsDirFor(resultsFile, results.scale, chartsFlag), path.dirname(markdownFile));
+    writeFileSync(markdownFile, renderMarkdown(results, path.relative(path.dirname(markdownFile), resultsFile) || resultsFile, links));
     if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
     else say(`bench: wrote ${path.relative(process.cwd(), resultsFile) || resultsFile} and ${path.relative(process.cwd(), markdownFile) || markdownFile}`);
 

@@ -6,7 +6,7 @@ import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
 import { roleNames, validateName, type RoleNames } from '../core/config/role-names.ts';
-import type { PoolBudget } from '../core/config/target-settings.ts';
+import type { PoolBudget, TargetKind } from '../core/config/target-settings.ts';
 import { redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
 import { adminConnection, openTarget } from '../core/open-target.ts';
@@ -22,6 +22,8 @@ const ids = CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.severity === 'warning' ? 
 interface Resolved {
   connection: ConnectionSettings;
   pool: PoolBudget;
+  /** The target's kind and server, for schema-drift's reference (same server for local and dev, an ephemeral cluster for prod). */
+  target: { kind: TargetKind; admin: ConnectionSettings; binDir: string | undefined };
 }
 
 /**
@@ -31,7 +33,7 @@ interface Resolved {
 async function resolveConnection(args: ParsedArgs): Promise<Resolved> {
   const config = targetConfigFromArgs(args);
   const target = await openTarget(config, { start: false });
-  return { connection: adminConnection(target), pool: config.pool };
+  return { connection: adminConnection(target), pool: config.pool, target: { kind: config.kind, admin: target.admin, binDir: config.local.binDir } };
 }
 
 const stdoutStyle: Style = {
@@ -67,7 +69,9 @@ await runCommand(
       'Checks:',
       ids,
       '',
-      'Nothing is changed: the session is read-only and probes run in transactions that are rolled back.',
+      'Nothing in the database is changed: the session is read-only and probes run in transactions that are rolled back.',
+      'schema-drift builds the database its migrations describe to compare with: on local and dev in a scratch',
+      'database on the same server (removed afterwards), on prod in an ephemeral local cluster, never on prod.',
       'Exit 2 means the checks could not run (unreachable server, bad credentials, a check that failed to run).',
     ].join('\n'),
   },
@@ -77,7 +81,7 @@ await runCommand(
     const skip = listFlag(v.skip);
     const strict = Boolean(v.strict);
     const roles: RoleNames | undefined = typeof v['roles-of'] === 'string' ? roleNames(validateName(v['roles-of'], '--roles-of database name')) : undefined;
-    const { connection, pool } = await resolveConnection(args);
+    const { connection, pool, target } = await resolveConnection(args);
     // JUnit promises a test case per verified subject, so it needs them listed.
     const verbose = Boolean(v.verbose) || typeof v.junit === 'string';
     const progress = v.json ? () => {} : progressLine('checks');
@@ -88,6 +92,7 @@ await runCommand(
       ...(skip ? { skip } : {}),
       ...(typeof v.migrations === 'string' ? { migrationsDir: path.resolve(v.migrations) } : {}),
       expectations: { pool },
+      target,
       verbose,
       onCheck: (c, i, n) => progress(`${c.id} (${i + 1}/${n})`),
     });

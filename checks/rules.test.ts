@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS, runChecks } from './suite.ts';
-import { applyFixes, fixtureMeta, fixtureRun, objects, runOne } from './test-support.ts';
+import { applyFixes, fixtureMeta, fixtureRun, objects, repairSql, runOne } from './test-support.ts';
 import type { CheckResult } from './types.ts';
 import type { RunChecksOptions } from './suite.ts';
 
@@ -52,7 +52,7 @@ for (const check of CHECKS) {
       ({ opts } = await fixtureRun(fixtureOf(check.id)));
       before = await runOne(check.id, opts);
       counted = (await runChecks({ ...opts, only: [check.id], verbose: false })).results[0]!;
-      await applyFixes(opts.connection, before.findings);
+      await applyFixes(opts.connection, before.findings, meta.repair);
       after = await runOne(check.id, opts);
     });
 
@@ -70,9 +70,10 @@ for (const check of CHECKS) {
 
     it('no longer reports a finding once its fix is applied, and reports nothing new', () => {
       expect(after.status, after.error).not.toBe('error');
-      const fixed = new Set(before.findings.filter((f) => f.fixable).map((f) => `${f.object} | ${f.message}`));
+      const repaired = (f: (typeof before.findings)[number]) => repairSql(f, meta.repair) !== undefined;
+      const fixed = new Set(before.findings.filter(repaired).map((f) => `${f.object} | ${f.message}`));
       expect(pairs(after).filter((p) => fixed.has(p))).toEqual([]);
-      const expected = meta.remaining ?? objects({ ...before, findings: before.findings.filter((f) => !f.fixable) });
+      const expected = meta.remaining ?? objects({ ...before, findings: before.findings.filter((f) => !repaired(f)) });
       expect(sorted(objects(after))).toEqual(sorted(expected));
     });
   });

@@ -9,7 +9,9 @@ import { scrub } from '../core/secrets.ts';
 import { resolveExpectations, type Expectations } from './expectations.ts';
 import { loadChecks } from './discover.ts';
 import { applyIgnores, validateIgnores } from './lib/ignores.ts';
-import type { Check, CheckContext, CheckOutcome, CheckResult, ChecksReport, ProbeSql, ReportedFinding } from './types.ts';
+import type { TargetKind } from '../core/config/target-settings.ts';
+import { MAINTENANCE_DATABASE } from '../core/config/target-settings.ts';
+import type { Check, CheckContext, CheckOutcome, CheckResult, ChecksReport, DriftDetail, ProbeSql, ReportedFinding } from './types.ts';
 
 export type { ChecksReport, CheckResult } from './types.ts';
 
@@ -44,6 +46,13 @@ export interface RunChecksOptions {
   verbose?: boolean;
   /** Called before each check runs, for a progress line. */
   onCheck?: (check: Check, index: number, total: number) => void;
+  /**
+   * Which kind of server this is, which decides where schema-drift builds its reference (see
+   * CheckTarget). Default: `prod`'s treatment (an ephemeral local cluster), so a caller that
+   * does not say never has a scratch database created on its server. `admin` defaults to
+   * `connection` on the maintenance database.
+   */
+  target?: { kind: TargetKind; admin?: ConnectionSettings | undefined; binDir?: string | undefined };
 }
 
 class Rollback extends Error {}
@@ -54,6 +63,18 @@ function rolesFor(database: string, given: RoleNames | undefined): RoleNames | u
   return NAME_PATTERN.test(database) ? roleNames(database) : undefined;
 }
 
+/** A drift detail with every text scrubbed of secrets, as messages and fixes are. */
+function scrubDrift(d: DriftDetail): DriftDetail {
+  const value = (v: DriftDetail['fields'][number]['expected']) => (v === null ? null : typeof v === 'string' ? scrub(v) : v.map(scrub));
+  return {
+    kind: d.kind,
+    objectType: d.objectType,
+    fields: d.fields.map((f) => ({ field: f.field, expected: value(f.expected), actual: value(f.actual), description: scrub(f.description) })),
+    ...(d.migrationSql !== undefined ? { migrationSql: scrub(d.migrationSql) } : {}),
+    ...(d.restoreSql !== undefined ? { restoreSql: scrub(d.restoreSql) } : {}),
+  };
+}
+
 export function resultOf(check: Check, outcome: CheckOutcome, queries: number, durationMs: number): CheckResult {
   const findings: ReportedFinding[] = outcome.findings.map((f) => ({
     object: f.object,
@@ -61,6 +82,7 @@ export function resultOf(check: Check, outcome: CheckOutcome, queries: number, d
     fix: scrub(f.fix),
     fixable: f.fixable === true,
     severity: f.severity ?? check.severity,
+    ...(f.drift ? { drift: scrubDrift(f.drift) } : {}),
   }));
   const status = findings.some((f) => f.severity === 'error') ? 'failed' : findings.length > 0 ? 'warning' : 'passed';
   return {
@@ -141,6 +163,14 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
       once<T>(key: string, fn: () => Promise<T>): Promise<T> {
         if (!memo.has(key)) memo.set(key, fn());
         return memo.get(key) as Promise<T>;
+      },
+      target: {
+        kind: opts.target?.kind ?? 'prod',
+        admin: opts.target?.admin ?? { ...opts.connection, database: MAINTENANCE_DATABASE },
+        binDir: opts.target?.binDir,
+      },
+      recordQuery: () => {
+        queries++;
       },
     };
 

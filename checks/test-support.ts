@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../core/db/connect.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
-import { createDatabase, pgAdmin, withSql } from '../test/db.ts';
+import { createDatabase, pgAdmin, provisionDatabase, withSql } from '../test/db.ts';
 import type { Expectations } from './expectations.ts';
 import { splitStatements } from './lib/sql-text.ts';
 import { runChecks, type RunChecksOptions } from './suite.ts';
@@ -32,6 +32,18 @@ export interface FixtureMeta {
    */
   migration?: string;
   database?: string;
+  /**
+   * The database is first set up as setup-db does it (roles, the project's migrations,
+   * privileges), and the fixture then runs on it as the superuser: the changes made by hand
+   * that schema-drift must find.
+   */
+  migrated?: boolean;
+  /**
+   * How the generic test repairs a finding: `fixable` (default) runs the fix of every fixable
+   * finding; `restore` runs each finding's restoring SQL (`drift.restoreSql`, the "put the
+   * database back" half of a drift fix), which the tool itself never runs.
+   */
+  repair?: 'fixable' | 'restore';
 }
 
 export function fixtureMeta(file: URL): FixtureMeta {
@@ -80,7 +92,14 @@ export async function fixtureDatabase(file: URL, prefix = 'ck'): Promise<{ datab
 /** A fixture of either kind, ready for runChecks: a schema, or a pending migration with the schema it runs against. */
 export async function fixtureRun(file: URL): Promise<{ database: string; opts: Omit<RunChecksOptions, 'only'> }> {
   const meta = fixtureMeta(file);
-  const settings = meta.settings ? { expectations: meta.settings } : {};
+  // The suite's server is a local one: schema-drift may build its reference on it.
+  const settings = { ...(meta.settings ? { expectations: meta.settings } : {}), target: { kind: 'local' as const } };
+  if (meta.migrated) {
+    const db = await provisionDatabase('ckmig');
+    const text = readFileSync(file, 'utf8').replaceAll('__DB__', db.database);
+    await runScript(db.as(), text, `fixture ${file.pathname}`);
+    return { database: db.database, opts: { connection: db.as(), ...settings } };
+  }
   if (!meta.migration) {
     const { database, connection } = await fixtureDatabase(file);
     return { database, opts: { connection, ...settings } };
@@ -103,10 +122,20 @@ export function objects(r: CheckResult): string[] {
   return r.findings.map((f) => f.object);
 }
 
+/** The SQL the generic test runs to repair a finding, by the fixture's `repair` rule; undefined when it has none. */
+export function repairSql(f: ReportedFinding, repair: FixtureMeta['repair'] = 'fixable'): string | undefined {
+  if (repair === 'restore') return f.drift?.restoreSql;
+  return f.fixable ? f.fix : undefined;
+}
+
 /**
- * Applies the fix of every fixable finding, each statement on its own (the fixes use
- * CONCURRENTLY, which refuses to run in a transaction), as the superuser, in report order.
+ * Applies the fix of every fixable finding (or, with `repair: 'restore'`, every drift finding's
+ * restoring SQL), each statement on its own (the fixes use CONCURRENTLY, which refuses to run
+ * in a transaction), as the superuser, in report order.
  */
-export async function applyFixes(connection: ConnectionSettings, findings: readonly ReportedFinding[]): Promise<void> {
-  for (const f of findings.filter((x) => x.fixable)) await runScript(connection, f.fix, `fix for ${f.object}`);
+export async function applyFixes(connection: ConnectionSettings, findings: readonly ReportedFinding[], repair: FixtureMeta['repair'] = 'fixable'): Promise<void> {
+  for (const f of findings) {
+    const sql = repairSql(f, repair);
+    if (sql !== undefined) await runScript(connection, sql, `fix for ${f.object}`);
+  }
 }

@@ -2,6 +2,9 @@ import type postgres from 'postgres';
 import type { Sql } from '../core/db/connect.ts';
 import type { RoleNames } from '../core/config/role-names.ts';
 import type { Expectations } from './expectations.ts';
+import type { TargetKind } from '../core/config/target-settings.ts';
+import type { ConnectionSettings } from '../core/db/url.ts';
+import type { DriftKind, FieldChange, ObjectType } from '../core/drift/model.ts';
 
 export type Severity = 'error' | 'warning';
 
@@ -20,6 +23,21 @@ export interface Finding {
   fixable?: boolean;
   /** Defaults to the check's severity; a check may lower it to `warning` for an inconclusive probe. */
   severity?: Severity;
+  /** schema-drift's findings: what kind of difference, on what, field by field (carried into --json). */
+  drift?: DriftDetail;
+}
+
+/** A drift finding's structure, besides its object, message and fix (see docs/checks/schema-drift.md). */
+export interface DriftDetail {
+  /** `extra` (created outside migrations), `missing`, or `changed`. */
+  kind: DriftKind;
+  objectType: ObjectType;
+  /** Field-level differences (`expected` is what the migrations build); empty for extra and missing objects. */
+  fields: FieldChange[];
+  /** SQL of a migration that makes the live state official, where exact SQL exists; quoted in `fix` too. */
+  migrationSql?: string | undefined;
+  /** SQL that puts the live database back, where exact SQL exists; quoted in `fix` too. Never run by the tool. */
+  restoreSql?: string | undefined;
 }
 
 /** What a check returns: the subjects it verified and the problems it found. */
@@ -57,6 +75,24 @@ export interface CheckContext {
   probe<T>(fn: (tx: ProbeSql) => Promise<T>): Promise<T>;
   /** Runs `fn` once per suite run and shares its result between checks (e.g. the migration ledger). */
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** The server under check, for a check that needs more than this session (schema-drift builds a reference). */
+  target: CheckTarget;
+  /** Counts a statement a check sent to the database under check on a session of its own (see `sql`: every statement is counted). */
+  recordQuery(text: string): void;
+}
+
+/** Where the database under check lives, as the command that runs the checks knows it. */
+export interface CheckTarget {
+  /**
+   * `local` and `dev`: schema-drift builds its reference in a scratch database on the same
+   * server; `prod`: on an ephemeral local cluster, never on the server. A caller that does not
+   * say gets `prod`'s treatment: nothing is created on a server nobody described.
+   */
+  kind: TargetKind;
+  /** Administrative connection to the server's maintenance database. */
+  admin: ConnectionSettings;
+  /** PostgreSQL bin folder for an ephemeral cluster (LOCAL_PG_BIN); default the embedded binaries. */
+  binDir?: string | undefined;
 }
 
 /**
@@ -76,9 +112,10 @@ export interface Check {
 
 export type CheckStatus = 'passed' | 'failed' | 'warning' | 'error';
 
-export interface ReportedFinding extends Required<Omit<Finding, 'severity' | 'fixable'>> {
+export interface ReportedFinding extends Required<Omit<Finding, 'severity' | 'fixable' | 'drift'>> {
   severity: Severity;
   fixable: boolean;
+  drift?: DriftDetail;
 }
 
 export interface CheckResult {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { connect, type Sql } from '../../core/db/connect.ts';
 import type { Benchmark } from '../lib/context.ts';
 import { indexesUsed, planRoot } from '../lib/plan.ts';
@@ -48,6 +49,15 @@ export function batches(rows: number, size: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let first = 1; first <= rows; first += size) out.push([first, Math.min(rows, first + size - 1)]);
   return out;
+}
+
+/**
+ * Row counts at which a bulk load records its index size and elapsed time, for the charts: a
+ * tenth, a quarter, half and all of the rows, each at the end of a batch. Pure.
+ */
+export function checkpoints(plan: ReadonlyArray<readonly [number, number]>, rows: number): number[] {
+  const ends = plan.map(([, last]) => last);
+  return [...new Set([0.1, 0.25, 0.5, 1].map((f) => ends.find((e) => e >= f * rows)!))];
 }
 
 async function pkeySize(sql: Sql, kind: Kind): Promise<number> {
@@ -154,18 +164,40 @@ export const uuidBenchmark: Benchmark = {
 
       // 3. Bulk load the way the schema does it: keys from the column DEFAULT.
       ctx.log(`bulk insert: ${s.rows.toLocaleString('en-US')} rows per table in batches of ${s.batch.toLocaleString('en-US')}`);
+      // Along the way, at a few row counts, the index size and the time so far (the size query's own time left out).
+      const marks = checkpoints(plan, s.rows);
+      const curve: Record<Kind, Map<number, { ms: number[]; bytes: number[] }>> = { v7: new Map(), v4: new Map() };
       const bulk = await alternate(
         ctx.scale.reps,
         Object.fromEntries(
           KINDS.map((kind) => [
             kind,
             async () => {
-              for (const [a, b] of plan) await sql.unsafe(batchInsertSql(kind, a, b));
+              const t0 = performance.now();
+              let paused = 0;
+              for (const [a, b] of plan) {
+                await sql.unsafe(batchInsertSql(kind, a, b));
+                if (!marks.includes(b)) continue;
+                const p0 = performance.now();
+                const bytes = await pkeySize(sql, kind);
+                const point = curve[kind].get(b) ?? { ms: [], bytes: [] };
+                point.ms.push(p0 - t0 - paused);
+                point.bytes.push(bytes);
+                curve[kind].set(b, point);
+                paused += performance.now() - p0;
+              }
             },
           ]),
         ) as Record<Kind, () => Promise<void>>,
         fresh,
       );
+      for (const kind of KINDS) {
+        for (const n of marks) {
+          const point = curve[kind].get(n)!;
+          rec.measure(`insert_${kind}_at_${n}`, `${kind} bulk insert: time to ${n.toLocaleString('en-US')} rows`, 'ms', point.ms);
+          rec.measure(`pkey_${kind}_at_${n}`, `${kind} bulk insert: primary-key index size at ${n.toLocaleString('en-US')} rows`, 'bytes', point.bytes);
+        }
+      }
       rec.measure('insert_v7', `insert ${s.rows.toLocaleString('en-US')} rows, key DEFAULT uuid_generate_v7()`, 'ms', bulk.v7);
       rec.measure('insert_v4', `insert ${s.rows.toLocaleString('en-US')} rows, key DEFAULT gen_random_uuid()`, 'ms', bulk.v4);
       rec.measure('wal_v7', 'WAL written by one v7 bulk insert', 'bytes', wal.v7);

@@ -77,7 +77,14 @@ function measurementRows(b: BenchmarkResult): string[][] {
   return b.measurements.map((m) => [m.label, formatValue(m.median, m.unit), m.n > 1 ? `${formatValue(m.min, m.unit)} – ${formatValue(m.max, m.unit)}` : '', String(m.n)]);
 }
 
-export function renderBenchmark(b: BenchmarkResult, index: number, date: string): string {
+/** A chart as BENCHMARKS.md links it: the SVG's path relative to the Markdown file. */
+export interface ChartLink {
+  benchmark: string;
+  path: string;
+  alt: string;
+}
+
+export function renderBenchmark(b: BenchmarkResult, index: number, date: string, charts: readonly ChartLink[] = []): string {
   const out: string[] = [`## ${index}. ${b.title}`, '', b.question, ''];
   const server = b.server ? `PostgreSQL ${b.server.version} (\`${b.server.binDir}\`)` : 'no server started';
   out.push(`${server} · measured ${date}${b.durationMs ? ` · took ${formatMs(b.durationMs)}` : ''}`, '');
@@ -87,6 +94,7 @@ export function renderBenchmark(b: BenchmarkResult, index: number, date: string)
   if (b.ratios.length) {
     out.push(table(['Ratio', 'Value', 'Target', 'Verdict', 'Numerator (median)', 'Denominator (median)'], ratioRows(b)), '');
   }
+  for (const chart of charts.filter((c) => c.benchmark === b.id)) out.push(`![${chart.alt}](${chart.path})`, '');
   if (b.measurements.length) {
     out.push('<details><summary>Raw medians</summary>', '', table(['Measurement', 'Median', 'Range', 'Runs'], measurementRows(b)), '', '</details>', '');
   }
@@ -111,7 +119,7 @@ export function renderSummary(results: RunResults): string {
   return table(['Benchmark', 'Headline ratio', 'Value', 'Target', 'Verdict'], rows);
 }
 
-export function renderMarkdown(results: RunResults, resultsPath = 'bench/results.json'): string {
+export function renderMarkdown(results: RunResults, resultsPath = 'bench/results.json', charts: readonly ChartLink[] = []): string {
   const date = results.startedAt.slice(0, 10);
   const m = results.machine;
   const servers = [...new Set(results.benchmarks.filter((b) => b.server).map((b) => `PostgreSQL ${b.server!.version}`))].join(', ');
@@ -130,14 +138,16 @@ export function renderMarkdown(results: RunResults, resultsPath = 'bench/results
     'within 10% of its target: on a shared machine another run may well land on the other side.',
     '',
     'Run it yourself: `npm run bench` (full sizes, this report), `npm run bench -- --scale small`',
-    '(a quick look in under two minutes, written to bench/out/), `npm run bench -- --help`.',
+    '(a quick look in under two minutes, written to bench/out/), `npm run bench -- --help`. The',
+    'charts are SVG files the bench draws from the results file (`npm run bench -- --charts-only`',
+    'redraws them); what each benchmark measures is explained in docs/benchmarks.md.',
     '',
     '## Summary',
     '',
     renderSummary(results),
     '',
   ];
-  return [...head, ...results.benchmarks.map((b, i) => renderBenchmark(b, i + 1, date))].join('\n').trimEnd() + '\n';
+  return [...head, ...results.benchmarks.map((b, i) => renderBenchmark(b, i + 1, date, charts))].join('\n').trimEnd() + '\n';
 }
 
 /** The lines a benchmark prints when it finishes: every ratio, the headline last. */

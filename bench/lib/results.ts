@@ -33,8 +33,9 @@ export interface RatioResult {
   headline: boolean;
 }
 
-export type BenchmarkId = 'uuid' | 'search' | 'checks' | 'backup' | 'migrations' | 'drift';
-export const BENCHMARK_IDS: readonly BenchmarkId[] = ['uuid', 'search', 'migrations', 'checks', 'backup', 'drift'];
+/** Schema drift is measured by the checks benchmark, on the same schemas (its former id `drift` is gone). */
+export type BenchmarkId = 'uuid' | 'search' | 'checks' | 'backup' | 'migrations';
+export const BENCHMARK_IDS: readonly BenchmarkId[] = ['uuid', 'search', 'migrations', 'checks', 'backup'];
 
 export interface BenchmarkResult {
   id: BenchmarkId;

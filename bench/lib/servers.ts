@@ -7,7 +7,7 @@ import { libpqEnv } from '../../core/pgtools/invoke.ts';
 import { connect, connectChecked, ident, type Sql } from '../../core/db/connect.ts';
 import type { ConnectionSettings } from '../../core/db/url.ts';
 import { LOGIN_ROLES, roleNames, type LoginRole, type RoleNames } from '../../core/config/role-names.ts';
-import { readMigrations } from '../../core/migrations/files.ts';
+import { readMigrations, type Migration } from '../../core/migrations/files.ts';
 import { MIGRATIONS_DIR } from '../../core/paths.ts';
 import { generatePassword } from '../../core/secrets.ts';
 import { setupDatabase } from '../../core/setup.ts';
@@ -65,9 +65,9 @@ export interface BenchDatabase {
 }
 
 /** A database set up exactly as setup-db sets one up: roles, privileges, every migration. */
-export async function provision(server: BenchServer, database: string): Promise<BenchDatabase> {
+export async function provision(server: BenchServer, database: string, migrations: readonly Migration[] = readMigrations(MIGRATIONS_DIR)): Promise<BenchDatabase> {
   const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()])) as Record<LoginRole, string>;
-  await setupDatabase({ admin: server.admin, database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations: readMigrations(MIGRATIONS_DIR) });
+  await setupDatabase({ admin: server.admin, database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations });
   return { database, roles: roleNames(database), passwords, admin: { ...server.admin, database } };
 }
 

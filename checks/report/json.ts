@@ -22,7 +22,17 @@ export function toJson(report: ChecksReport, opts: { strict: boolean; exitCode: 
       status: r.status,
       error: r.error ?? null,
       passed: r.passed,
-      findings: r.findings.map((f) => ({ severity: f.severity, object: f.object, message: f.message, fix: f.fix, fixable: f.fixable })),
+      findings: r.findings.map((f) => ({
+        severity: f.severity,
+        object: f.object,
+        message: f.message,
+        fix: f.fix,
+        fixable: f.fixable,
+        // schema-drift's findings say what kind of difference, on what, field by field.
+        ...(f.drift
+          ? { kind: f.drift.kind, objectType: f.drift.objectType, fields: f.drift.fields, migrationSql: f.drift.migrationSql ?? null, restoreSql: f.drift.restoreSql ?? null }
+          : {}),
+      })),
       queries: r.queries,
       durationMs: r.durationMs,
       passedCount: r.passedCount,

@@ -1,5 +1,7 @@
 import type { RoleNames } from '../config/role-names.ts';
+import type { TargetKind } from '../config/target-settings.ts';
 import type { ConnectionSettings } from '../db/url.ts';
+import type { Target } from '../open-target.ts';
 
 /**
  * What restore and verification need from the checks suite (checks/suite.ts `runChecks`).
@@ -12,7 +14,22 @@ export interface ChecksOutcome {
   results: ReadonlyArray<{ id: string; status: string; error?: string; findings: ReadonlyArray<{ object: string; message: string; severity?: string }> }>;
 }
 
-export type ChecksRunner = (opts: { connection: ConnectionSettings; roles?: RoleNames }) => Promise<ChecksOutcome>;
+/**
+ * `target` says which kind of server this is, for where schema-drift may build its reference;
+ * without it the suite builds it on an ephemeral local cluster, never on the server checked.
+ */
+export interface ChecksTarget {
+  kind: TargetKind;
+  admin?: ConnectionSettings;
+  binDir?: string | undefined;
+}
+
+/** What the checks need to know about a target: its kind, its server, LOCAL_PG_BIN. */
+export function checksTarget(t: Pick<Target, 'config' | 'admin'>): ChecksTarget {
+  return { kind: t.config.kind, admin: t.admin, binDir: t.config.local.binDir };
+}
+
+export type ChecksRunner = (opts: { connection: ConnectionSettings; roles?: RoleNames; target?: ChecksTarget }) => Promise<ChecksOutcome>;
 
 export interface ChecksSummary {
   ok: boolean;

@@ -5,7 +5,7 @@ import { Interrupted, errorLine, interruptSignal } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { scrub } from '../secrets.ts';
 import { adminConnection, type Target } from '../open-target.ts';
-import type { ChecksRunner } from './checks.ts';
+import { checksTarget, type ChecksRunner } from './checks.ts';
 import { withVerification, type BackupManifest, type VerificationRecord } from './manifest.ts';
 import { createDestination, dropWhenAborted, fillDestination, locatePgRestore } from './restore/destination.ts';
 import { examineRestore } from './restore/proof.ts';
@@ -69,7 +69,7 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
         progress('restoring into a scratch database');
         await fillDestination(pgRestore, target, adminConnection(target, scratch), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
         progress('running checks');
-        return await examineRestore(adminConnection(target, scratch), manifest, model.roles, opts.checks);
+        return await examineRestore(adminConnection(target, scratch), manifest, model.roles, opts.checks, checksTarget(target));
       } finally {
         await scratchDb.drop();
       }

@@ -1,5 +1,5 @@
 import { backupDatabase, backupPreflight, storageFor } from '../backup/backup.ts';
-import { summarizeChecks, type ChecksRunner } from '../backup/checks.ts';
+import { checksTarget, summarizeChecks, type ChecksRunner } from '../backup/checks.ts';
 import { formatBytes } from '../backup/files.ts';
 import { pruneBackups } from '../backup/prune.ts';
 import { verifyBackup } from '../backup/verify.ts';
@@ -54,7 +54,9 @@ export async function verifyJob(ctx: JobContext): Promise<JobResult> {
 /** The checks suite against the live database. */
 export async function checksJob(ctx: JobContext): Promise<JobResult> {
   const target = await openTarget(ctx.config);
-  const s = summarizeChecks(await ctx.checks({ connection: adminConnection(target), roles: target.roles }));
+  const s = summarizeChecks(
+    await ctx.checks({ connection: adminConnection(target), roles: target.roles, target: checksTarget(target) }),
+  );
   return {
     outcome: s.ok ? 'ok' : 'findings',
     summary: `${s.passed} passed, ${s.failed} failed, ${s.warnings} warnings${s.failures.length ? `: ${s.failures.slice(0, 3).join('; ')}${s.failures.length > 3 ? '; …' : ''}` : ''}`,

@@ -4,10 +4,11 @@ import { withConnection, type Sql } from '../db/connect.ts';
 import type { ConnectionSettings } from '../db/url.ts';
 import { UserError } from '../errors.ts';
 import type { Migration } from '../migrations/files.ts';
+import { performance } from 'node:perf_hooks';
 import { readLedger } from '../migrations/ledger.ts';
 import type { AppliedRow } from '../migrations/plan.ts';
 import { diffSnapshots } from './diff.ts';
-import type { DriftFinding, Snapshot } from './model.ts';
+import { OBJECT_TYPES, type CatalogObject, type DriftFinding, type ObjectType, type Snapshot } from './model.ts';
 import { withReference, type ReferencePlace } from './reference.ts';
 import { readSnapshot } from './snapshot.ts';
 
@@ -38,8 +39,29 @@ export interface DriftReport {
   /** Migrations the reference applied: those the live ledger records. */
   migrationsApplied: number;
   objects: { live: number; reference: number };
+  /** Objects per type on each side, for "what was compared" (in OBJECT_TYPES order, types neither side has left out). */
+  objectTypes: Array<{ type: ObjectType; live: number; reference: number }>;
   /** SQL statements the comparison sent to each side (building the reference excluded). */
   queries: { live: number; reference: number };
+  /**
+   * Where the time went, in ms: reading the live catalog (ledger included), building the
+   * reference (scratch database or cluster, migrations, setup), reading the reference, and
+   * the diff. `comparison` is what the cost target is about: everything but `referenceBuild`.
+   */
+  timings: { liveRead: number; referenceBuild: number; referenceRead: number; diff: number; comparison: number };
+}
+
+/** How many objects of each type two snapshots hold. Pure. */
+export function countByType(live: Map<string, CatalogObject>, reference: Map<string, CatalogObject>): DriftReport['objectTypes'] {
+  const counts = new Map<ObjectType, { live: number; reference: number }>();
+  const add = (o: CatalogObject, side: 'live' | 'reference') => {
+    let c = counts.get(o.type);
+    if (!c) counts.set(o.type, (c = { live: 0, reference: 0 }));
+    c[side]++;
+  };
+  for (const o of live.values()) add(o, 'live');
+  for (const o of reference.values()) add(o, 'reference');
+  return OBJECT_TYPES.filter((t) => counts.has(t)).map((type) => ({ type, ...counts.get(type)! }));
 }
 
 /** Which local migrations make the reference: exactly those the live ledger records as applied. Pure. */
@@ -121,20 +143,30 @@ export async function detectDrift(input: DetectDriftInput): Promise<DriftReport>
   const roles = input.roles ?? roleNames(input.database);
   const progress = input.onProgress ?? (() => {});
   progress(`reading the catalog of ${input.database}`);
+  const t0 = performance.now();
   const live = await readLive(input, roles);
+  const liveRead = performance.now() - t0;
   const { migrations, notes } = migrationsForReference(input.migrations, live.ledger);
+  const t1 = performance.now();
   return withReference(
     { kind: input.kind, admin: input.admin, database: input.database, major: live.snapshot.major, migrations, binDir: input.binDir, tempRoot: input.tempRoot, onProgress: progress },
     async (ref) => {
+      const t2 = performance.now();
       progress('reading the reference catalog');
       const reference = await readSide(ref.connection, { roles: ref.roles, aliases: [roles] });
+      const t3 = performance.now();
+      const findings = diffSnapshots(reference.snapshot.objects, live.snapshot.objects, live.snapshot.roleNames);
+      const t4 = performance.now();
+      const ms = (x: number) => Math.round(x * 10) / 10;
       return {
-        findings: diffSnapshots(reference.snapshot.objects, live.snapshot.objects, live.snapshot.roleNames),
+        findings,
         notes,
         reference: ref.place,
         migrationsApplied: migrations.length,
         objects: { live: live.snapshot.objects.size, reference: reference.snapshot.objects.size },
+        objectTypes: countByType(live.snapshot.objects, reference.snapshot.objects),
         queries: { live: live.queries, reference: reference.queries },
+        timings: { liveRead: ms(liveRead), referenceBuild: ms(t2 - t1), referenceRead: ms(t3 - t2), diff: ms(t4 - t3), comparison: ms(liveRead + (t4 - t2)) },
       };
     },
   );

@@ -1,5 +1,5 @@
 import type { CatalogObject, DriftFinding, FieldChange, FieldValue } from './model.ts';
-import { fixText } from './fix.ts';
+import { driftFix, type DriftFix } from './fix.ts';
 import { renderText } from './render.ts';
 
 /**
@@ -158,6 +158,11 @@ function insideReported(o: CatalogObject, side: Map<string, CatalogObject>, repo
   return false;
 }
 
+/** A finding's fix: its text, and the SQL of each way out where there is exact SQL. */
+function fixFields(f: DriftFix): Pick<DriftFinding, 'fix' | 'migrationSql' | 'restoreSql'> {
+  return { fix: f.text, ...(f.migrationSql !== undefined ? { migrationSql: f.migrationSql } : {}), ...(f.restoreSql !== undefined ? { restoreSql: f.restoreSql } : {}) };
+}
+
 const TYPE_ORDER = ['database', 'schema', 'extension', 'role membership', 'role settings', 'default privileges', 'type', 'table', 'view', 'materialized view', 'foreign table', 'sequence', 'column', 'constraint', 'index', 'trigger', 'policy', 'function', 'procedure', 'aggregate', 'event trigger'];
 
 /**
@@ -179,7 +184,7 @@ export function diffSnapshots(reference: Map<string, CatalogObject>, live: Map<s
         object,
         fields: [],
         message: `${p.live.type} ${object} exists in the database but no migration creates it (created outside migrations)`,
-        fix: fixText({ kind: 'extra', live: p.live, names }),
+        ...fixFields(driftFix({ kind: 'extra', live: p.live, names })),
       });
     } else if (p.reference && !p.live) {
       if (insideReported(p.reference, reference, missing)) continue;
@@ -190,7 +195,7 @@ export function diffSnapshots(reference: Map<string, CatalogObject>, live: Map<s
         object,
         fields: [],
         message: `${p.reference.type} ${object} is built by the migrations but missing from the database`,
-        fix: fixText({ kind: 'missing', reference: p.reference, names }),
+        ...fixFields(driftFix({ kind: 'missing', reference: p.reference, names })),
       });
     } else if (p.reference && p.live) {
       const fields = compareFields(p.reference, p.live, names);
@@ -206,7 +211,7 @@ export function diffSnapshots(reference: Map<string, CatalogObject>, live: Map<s
         object,
         fields,
         message: `${object}: ${fields.map((f) => f.description).join('; ')}`,
-        fix: fixText({ kind: 'changed', reference: p.reference, live: p.live, fields, names }),
+        ...fixFields(driftFix({ kind: 'changed', reference: p.reference, live: p.live, fields, names })),
       });
     }
   }

@@ -163,27 +163,45 @@ function phrase(official: string, back: string): string {
   return `Either make it official with ${official}, or put the database back: ${back}. ${NO_AUTOFIX}`;
 }
 
-export function fixText(input: FixInput): string {
-  const sql = (s: string) => code(renderSql(s, input.names));
+/**
+ * A drift finding's way out, in words and as SQL. `migrationSql` is what a new migration would
+ * say to make the live state official; `restoreSql` is what puts the live database back. Each is
+ * absent where the catalog cannot say exactly what the SQL is (the text then says what to write).
+ */
+export interface DriftFix {
+  text: string;
+  migrationSql?: string | undefined;
+  restoreSql?: string | undefined;
+}
+
+export function driftFix(input: FixInput): DriftFix {
+  const render = (s: string) => renderSql(s, input.names);
+  const quoted = (s: string | undefined, words: string) => (s === undefined ? words : code(s));
   if (input.kind === 'extra') {
     const create = input.live.sql?.create;
-    const official = create ? `a migration: ${sql(create)}` : adoptHint(input.live, input.names);
-    const back = input.live.sql?.drop ? sql(input.live.sql.drop) : `remove the ${input.live.type} by hand`;
-    return phrase(official, back);
+    const migrationSql = create ? render(create) : undefined;
+    const restoreSql = input.live.sql?.drop ? render(input.live.sql.drop) : undefined;
+    const official = migrationSql ? `a migration: ${code(migrationSql)}` : adoptHint(input.live, input.names);
+    return { text: phrase(official, quoted(restoreSql, `remove the ${input.live.type} by hand`)), migrationSql, restoreSql };
   }
   if (input.kind === 'missing') {
     const drop = input.reference.sql?.drop;
-    const official = drop ? `a migration that removes it: ${sql(drop)}` : `a migration that removes this ${input.reference.type}`;
-    const create = input.reference.sql?.create;
-    const back = create ? sql(create) : `re-create it as the migrations define it`;
-    return phrase(official, back);
+    const migrationSql = drop ? render(drop) : undefined;
+    const restoreSql = input.reference.sql?.create ? render(input.reference.sql.create) : undefined;
+    const official = migrationSql ? `a migration that removes it: ${code(migrationSql)}` : `a migration that removes this ${input.reference.type}`;
+    return { text: phrase(official, quoted(restoreSql, 're-create it as the migrations define it')), migrationSql, restoreSql };
   }
   // A migration runs against databases built like the reference, so it names objects as the reference does; the database itself is the live one wherever it runs.
   const reference = input.reference.type === 'database' ? { ...input.reference, display: input.live.display } : input.reference;
   const forward = statementsFor(reference, input.live, input.fields, 'forward');
   const back = statementsFor(input.live, reference, input.fields, 'back');
   const changed = input.fields.map((f) => f.field).join(', ');
-  const official = forward?.length ? `a migration: ${sql(joinSql(forward))}` : `a migration that sets ${changed} to what the database has now`;
-  const restore = back?.length ? sql(joinSql(back)) : `set ${changed} back to what the migrations define`;
-  return phrase(official, restore);
+  const migrationSql = forward?.length ? render(joinSql(forward)) : undefined;
+  const restoreSql = back?.length ? render(joinSql(back)) : undefined;
+  const official = migrationSql ? `a migration: ${code(migrationSql)}` : `a migration that sets ${changed} to what the database has now`;
+  return { text: phrase(official, quoted(restoreSql, `set ${changed} back to what the migrations define`)), migrationSql, restoreSql };
+}
+
+export function fixText(input: FixInput): string {
+  return driftFix(input).text;
 }

@@ -31,11 +31,12 @@ async function referenceSnapshot(migrations: readonly Migration[]): Promise<Snap
   return withReference({ kind: 'local', admin: pgAdmin(), database: 'matrix', major: 17, migrations }, (ref) => snapshotOf(ref.connection, ref.roles));
 }
 
-/** The SQL after "put the database back:", when the fix gives SQL rather than words. */
+/** The SQL that puts the database back: carried by the finding, and the same SQL its fix text quotes. */
 function revertSql(f: DriftFinding): string {
   const m = /or put the database back: `(.*)`\. Drift is never fixed automatically\.$/s.exec(f.fix);
   if (!m) throw new Error(`fix text without a way back: ${f.fix}`);
-  return m[1]!;
+  expect(f.restoreSql).toBe(m[1]);
+  return f.restoreSql!;
 }
 
 interface Row {

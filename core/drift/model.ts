@@ -83,4 +83,8 @@ export interface DriftFinding {
   message: string;
   /** The two ways out: a migration that makes the live state official, or the SQL that puts the live database back. */
   fix: string;
+  /** The SQL of a migration that makes the live state official, where the catalog says exactly what it is (also quoted in `fix`). */
+  migrationSql?: string;
+  /** The SQL that puts the live database back to what the migrations build, where there is exact SQL (also quoted in `fix`). */
+  restoreSql?: string;
 }

@@ -6,7 +6,7 @@ import { serverInfo } from '../../db/server.ts';
 import { Interrupted, UserError, interruptSignal, isUserError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { adminConnection, type Target } from '../../open-target.ts';
-import type { ChecksRunner, ChecksSummary } from '../checks.ts';
+import { checksTarget, type ChecksRunner, type ChecksSummary } from '../checks.ts';
 import type { BackupManifest } from '../manifest.ts';
 import { maintenanceConnection } from '../settings.ts';
 import { keepWayBack, type WayBack } from '../way-back.ts';
@@ -103,7 +103,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
         await fillDestination(pgRestore, target, adminConnection(target, staged), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
         checkpoint(signal);
         progress('running checks');
-        const proof = await examineRestore(adminConnection(target, staged), manifest, model.roles, opts.checks);
+        const proof = await examineRestore(adminConnection(target, staged), manifest, model.roles, opts.checks, checksTarget(target));
         checkpoint(signal);
         const wayBack = replacing ? await replaceExisting(maint, target, staged, proof, opts, log) : await keepDestination(maint, database).then(() => undefined);
         cleanup.keep();

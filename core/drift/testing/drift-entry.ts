@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
  * A CLI-shaped entry to the drift engine for the tests that send it real signals (and a way
- * to run drift by hand until the schema-drift check exists). Prints progress to stdout and
+ * to run the engine alone; users run `npm run checks -- --only schema-drift`). Prints progress to stdout and
  * the report as JSON; exit 0 without findings, 1 with, 2 on errors.
  *
  *   DRIFT_ADMIN_URL=postgres://… tsx core/drift/testing/drift-entry.ts --kind local --database app
