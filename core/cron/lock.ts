@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pidAlive } from '../backup/files.ts';
 
@@ -59,45 +59,50 @@ function tryLink(from: string, to: string): boolean {
   }
 }
 
-/**
- * Removes `file` only if it still holds `raw`: moved aside first (atomic), put back if it
- * turned out to be someone else's. Used only for a takeover marker whose maker died.
- */
-function removeIfStill(file: string, raw: string, grave: string): void {
-  try {
-    renameSync(file, grave);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  if (readFileSync(grave, 'utf8') !== raw) tryLink(grave, file);
-  rmSync(grave, { force: true });
-}
-
 type Takeover = { retry: true } | { heldBy: number };
 
+/** The takeover markers of one stale holder: `<lock>.break.<id>.<generation>`. */
+function markerPrefix(file: string, stale: Holder): string {
+  return `${file}.break.${createHash('sha256').update(stale.raw).digest('hex').slice(0, 16)}.`;
+}
+
 /**
- * Replaces the lock of a dead holder. Only the maker of `<lock>.break` may remove the lock
- * file, so two processes that both found the same dead holder cannot both remove it (the
- * second would be removing the first one's fresh lock).
+ * Replaces the lock of a dead holder. Only the maker of a marker may remove the lock file, so
+ * two processes that both found the same dead holder cannot both remove it (the second would
+ * be removing the first one's fresh lock). Markers are named after the stale content, and a
+ * dead maker's marker is passed over to the next generation rather than removed: a marker can
+ * then never be removed from under its live maker, the race that left markers behind. Once
+ * the stale content is gone it never returns (its token was random), so a late breaker finds
+ * nothing to remove.
  */
-function takeOver(file: string, stale: Holder, mine: string, grave: string): Takeover {
-  const marker = `${file}.break`;
-  if (!tryLink(mine, marker)) {
+function takeOver(file: string, stale: Holder, mine: string): Takeover {
+  const prefix = markerPrefix(file, stale);
+  for (let generation = 0; generation < 64; generation++) {
+    const marker = `${prefix}${generation}`;
+    if (tryLink(mine, marker)) {
+      try {
+        if (readHolder(file)?.raw === stale.raw) rmSync(file, { force: true });
+      } finally {
+        rmSync(marker, { force: true });
+      }
+      return { retry: true };
+    }
     const breaker = readHolder(marker);
     if (breaker === undefined) return { retry: true };
     if (alive(breaker)) return { heldBy: breaker.pid };
-    removeIfStill(marker, breaker.raw, grave);
-    return { retry: true };
-  }
-  try {
-    // While we hold the marker the lock file cannot change: its holder is dead, a new one can
-    // only link over an absent file, and every other breaker waits for the marker.
-    if (readHolder(file)?.raw === stale.raw) rmSync(file, { force: true });
-  } finally {
-    rmSync(marker, { force: true });
   }
   return { retry: true };
+}
+
+/**
+ * Markers left by breakers that died. Safe once we hold the lock: every marker names an older
+ * content, and its breaker (if alive) removes the lock only while the lock still holds that.
+ */
+function clearMarkers(file: string): void {
+  const base = `${path.basename(file)}.break`;
+  for (const name of readdirSync(path.dirname(file))) {
+    if (name === base || name.startsWith(`${base}.`)) rmSync(path.join(path.dirname(file), name), { force: true });
+  }
 }
 
 /**
@@ -111,17 +116,19 @@ export function acquireJobLock(file: string): { release: () => void } | { heldBy
   const token = randomBytes(8).toString('hex');
   const content = `${process.pid} ${processStart(process.pid) ?? '-'} ${token}\n`;
   const mine = `${file}.${token}.tmp`;
-  const grave = `${file}.${token}.old`;
   writeFileSync(mine, content, { mode: 0o600, flag: 'wx' });
   let last = -1;
   try {
     for (let attempt = 0; attempt < 8; attempt++) {
-      if (tryLink(mine, file)) return { release: () => releaseIfOurs(file, token) };
+      if (tryLink(mine, file)) {
+        clearMarkers(file);
+        return { release: () => releaseIfOurs(file, token) };
+      }
       const holder = readHolder(file);
       if (holder === undefined) continue; // released between our link and our read
       if (alive(holder)) return { heldBy: holder.pid };
       last = holder.pid;
-      const t = takeOver(file, holder, mine, grave);
+      const t = takeOver(file, holder, mine);
       if ('heldBy' in t) return t;
     }
     return { heldBy: last };
