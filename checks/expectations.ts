@@ -1,6 +1,7 @@
 import { parsePoolBudget, type PoolBudget } from '../core/config/target-settings.ts';
 import type { RoleNames } from '../core/config/role-names.ts';
 import type { Ignore } from './lib/ignores.ts';
+import { POLICIES, type PolicyName } from './types.ts';
 
 /**
  * What is specific to this project. Every check finds its subjects in the catalog; this file
@@ -38,6 +39,8 @@ export interface SearchProbe {
 }
 
 export interface Expectations {
+  /** The policies to evaluate (see POLICIES in types.ts); this project enables all of them. */
+  policies: PolicyName[];
   /** Schemas to check; undefined means every schema that is not a system schema. */
   schemas: string[] | undefined;
   /** Tables no table-level check looks at: sqlx's ledger has a bigint key by sqlx's design, not ours. */
@@ -113,6 +116,7 @@ const PHRASES = [
 /** This project's expectations; the pool budget comes from DB_POOL_MAX / DB_APP_INSTANCES. */
 export function projectExpectations(env: NodeJS.ProcessEnv = process.env): Expectations {
   return {
+    policies: [...POLICIES],
     schemas: undefined,
     ignoreTables: ['public._sqlx_migrations'],
     uuidV7Functions: ['uuid_generate_v7', 'uuidv7'],

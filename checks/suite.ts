@@ -11,7 +11,7 @@ import { loadChecks } from './discover.ts';
 import { applyIgnores, validateIgnores } from './lib/ignores.ts';
 import type { TargetKind } from '../core/config/target-settings.ts';
 import { MAINTENANCE_DATABASE } from '../core/config/target-settings.ts';
-import type { Check, CheckContext, CheckOutcome, CheckResult, ChecksReport, DriftDetail, ProbeSql, ReportedFinding } from './types.ts';
+import { POLICIES, type Check, type CheckContext, type CheckOutcome, type CheckResult, type ChecksReport, type DriftDetail, type PolicyName, type ProbeSql, type ReportedFinding } from './types.ts';
 
 export type { ChecksReport, CheckResult } from './types.ts';
 
@@ -82,6 +82,7 @@ export function resultOf(check: Check, outcome: CheckOutcome, queries: number, d
     fix: scrub(f.fix),
     fixable: f.fixable === true,
     severity: f.severity ?? check.severity,
+    ...((f.policy ?? check.policy) ? { policy: (f.policy ?? check.policy)! } : {}),
     ...(f.drift ? { drift: scrubDrift(f.drift) } : {}),
   }));
   const status = findings.some((f) => f.severity === 'error') ? 'failed' : findings.length > 0 ? 'warning' : 'passed';
@@ -126,8 +127,9 @@ export function summarize(results: readonly CheckResult[]): ChecksReport['summar
  */
 export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
   const started = performance.now();
-  const checks = selectChecks(CHECKS, opts.only, opts.skip);
   const expectations = resolveExpectations(opts.expectations);
+  const policies = new Set<PolicyName>(expectations.policies);
+  const checks = selectChecks(CHECKS, opts.only, opts.skip).filter((c) => c.policy === undefined || policies.has(c.policy));
   validateIgnores(expectations.ignore, CHECK_IDS);
   const roles = rolesFor(opts.connection.database, opts.roles ?? expectations.roles);
   let queries = 0;
@@ -145,6 +147,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
       database: opts.connection.database,
       roles,
       expectations,
+      policies,
       migrationsDir: opts.migrationsDir ?? MIGRATIONS_DIR,
       serverVersionNum: server.versionNum,
       verbose: opts.verbose === true,
@@ -196,5 +199,6 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
     durationMs: Math.round(performance.now() - started),
     ok: summary.failed === 0,
     database: opts.connection.database,
+    policiesNotEvaluated: POLICIES.filter((p) => !policies.has(p)),
   };
 }

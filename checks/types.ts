@@ -8,6 +8,14 @@ import type { DriftKind, FieldChange, ObjectType } from '../core/drift/model.ts'
 
 export type Severity = 'error' | 'warning';
 
+/**
+ * Our project's choices, as opposed to defects on any database. A check (or a finding) that
+ * belongs to a policy runs only when the configuration enables that policy; with no
+ * configuration only the generic checks run, and the report names the policies not evaluated.
+ */
+export const POLICIES = ['uuidv7-keys', 'updated-at', 'email-case-insensitive', 'search', 'roles', 'ledger'] as const;
+export type PolicyName = (typeof POLICIES)[number];
+
 /** One problem, named precisely enough to act on, with the SQL (or command) that fixes it. */
 export interface Finding {
   /** The offending object, schema-qualified where it has a schema: `public.orders`, `orders_user_id_fkey`, `0005_x.sql:3`. */
@@ -23,6 +31,8 @@ export interface Finding {
   fixable?: boolean;
   /** Defaults to the check's severity; a check may lower it to `warning` for an inconclusive probe. */
   severity?: Severity;
+  /** The policy this finding enforces (see POLICIES); absent for a defect on any database. */
+  policy?: PolicyName;
   /** schema-drift's findings: what kind of difference, on what, field by field (carried into --json). */
   drift?: DriftDetail;
 }
@@ -64,6 +74,8 @@ export interface CheckContext {
   /** Undefined when the database's name cannot derive role names and none were given. */
   roles: RoleNames | undefined;
   expectations: Expectations;
+  /** The policies the configuration enables: a check emits a policy's findings only when it is here. */
+  policies: ReadonlySet<PolicyName>;
   migrationsDir: string;
   serverVersionNum: number;
   /** List every passing subject (`--verbose`, JUnit); otherwise passing subjects may be counted. */
@@ -107,14 +119,17 @@ export interface Check {
   rationale: string;
   /** The severity of its findings unless a finding says otherwise. */
   severity: Severity;
+  /** Set when the whole check is a policy: it runs only when the configuration enables it. */
+  policy?: PolicyName;
   run(ctx: CheckContext): Promise<CheckOutcome>;
 }
 
 export type CheckStatus = 'passed' | 'failed' | 'warning' | 'error';
 
-export interface ReportedFinding extends Required<Omit<Finding, 'severity' | 'fixable' | 'drift'>> {
+export interface ReportedFinding extends Required<Omit<Finding, 'severity' | 'fixable' | 'drift' | 'policy'>> {
   severity: Severity;
   fixable: boolean;
+  policy?: PolicyName;
   drift?: DriftDetail;
 }
 
@@ -147,4 +162,6 @@ export interface ChecksReport {
   /** No error findings and every check ran. Warnings do not clear it (the CLI's --strict does). */
   ok: boolean;
   database: string;
+  /** Policies the configuration did not enable, so nothing about them was evaluated. */
+  policiesNotEvaluated: PolicyName[];
 }

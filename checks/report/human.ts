@@ -48,10 +48,13 @@ export function formatHuman(report: ChecksReport, opts: { style?: Style; verbose
     if (r.error) lines.push(`    ${style.fail('could not run')}: ${r.error}`);
     for (const f of r.findings) {
       const m = f.severity === 'error' ? style.fail('✗') : style.warn('!');
-      lines.push(`    ${m} ${f.object}: ${f.message}`);
+      lines.push(`    ${m} ${f.object}: ${f.message}${f.policy ? style.dim(` [policy ${f.policy}]`) : ''}`);
       lines.push(`      ${style.dim('fix:')} ${f.fix}`);
     }
     if (opts.verbose) for (const p of r.passed) lines.push(`    ${style.ok('✓')} ${p}`);
+  }
+  if (report.policiesNotEvaluated.length > 0) {
+    lines.push('', `policies not evaluated (not enabled in the configuration): ${report.policiesNotEvaluated.join(', ')}`);
   }
   const strictNote = opts.strict && report.summary.warnings > 0 ? ' (--strict: warnings fail)' : '';
   lines.push('', `${summaryLine(report)}${strictNote} ${style.dim(`in ${(report.durationMs / 1000).toFixed(1)} s, ${report.queries} queries`)}`);

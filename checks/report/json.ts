@@ -32,10 +32,12 @@ export function toJson(report: ChecksReport, opts: { strict: boolean; exitCode: 
         ...(f.drift
           ? { kind: f.drift.kind, objectType: f.drift.objectType, fields: f.drift.fields, migrationSql: f.drift.migrationSql ?? null, restoreSql: f.drift.restoreSql ?? null }
           : {}),
+        ...(f.policy ? { policy: f.policy } : {}),
       })),
       queries: r.queries,
       durationMs: r.durationMs,
       passedCount: r.passedCount,
     })),
+    policiesNotEvaluated: report.policiesNotEvaluated,
   };
 }

@@ -12,6 +12,7 @@ function result(id: string, extra: Partial<CheckResult>): CheckResult {
 
 const report: ChecksReport = {
   database: 'app',
+  policiesNotEvaluated: [],
   queries: 12,
   durationMs: 345,
   ok: false,
@@ -62,7 +63,7 @@ describe('exit codes', () => {
 describe('json report', () => {
   it('has the documented, stable shape', () => {
     const doc = toJson(report, { strict: false, exitCode: 1 });
-    expect(Object.keys(doc)).toEqual(['schemaVersion', 'database', 'ok', 'exitCode', 'strict', 'summary', 'queries', 'durationMs', 'checks']);
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'database', 'ok', 'exitCode', 'strict', 'summary', 'queries', 'durationMs', 'checks', 'policiesNotEvaluated']);
     expect(doc.schemaVersion).toBe(1);
     // schemaVersion 1's fields keep their order and meaning; later fields are appended.
     expect(Object.keys(doc.checks[0]!)).toEqual(['id', 'title', 'rationale', 'severity', 'status', 'error', 'passed', 'findings', 'queries', 'durationMs', 'passedCount']);

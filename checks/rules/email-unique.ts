@@ -207,6 +207,7 @@ export const emailUnique: Check = {
   title: 'E-mail addresses are unique regardless of case',
   rationale: 'Alice@Example.com and alice@example.com are one mailbox; two accounts for it break login, password reset and GDPR requests.',
   severity: 'error',
+  policy: 'email-case-insensitive',
   async run(ctx) {
     if (ctx.expectations.emailColumns.length === 0) return { passed: ['no e-mail columns configured'], findings: [] };
     const rows = await readEmailColumns(ctx);

@@ -6,6 +6,7 @@ export const migrationStateCheck: Check = {
   title: 'Migrations are applied exactly as written',
   rationale: 'The database must be what migrations/ describes: nothing pending, nothing edited after it ran, nothing half-applied, nothing unknown.',
   severity: 'error',
+  policy: 'ledger',
   async run(ctx) {
     const state = await migrationState(ctx);
     const findings: Finding[] = state.problems.map((p) => ({

@@ -8,6 +8,7 @@ export const privileges: Check = {
   title: 'Least-privilege roles',
   rationale: 'A compromised application must not be able to drop, alter or read around the schema; the read-only roles must not write.',
   severity: 'error',
+  policy: 'roles',
   async run(ctx) {
     const names = ctx.roles;
     if (!names) {

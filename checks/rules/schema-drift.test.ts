@@ -58,7 +58,7 @@ describe('schema-drift on its fixture (a migrated database changed by hand), loc
   });
 
   it('carries kind, objectType, object and fields in --json', () => {
-    const doc = toJson({ results: [r], summary: { passed: 0, failed: 5, warnings: 0 }, queries: r.queries, durationMs: 1, ok: false, database }, { strict: false, exitCode: 1 });
+    const doc = toJson({ results: [r], summary: { passed: 0, failed: 5, warnings: 0 }, queries: r.queries, durationMs: 1, ok: false, database, policiesNotEvaluated: [] }, { strict: false, exitCode: 1 });
     expect(doc.checks[0]!.findings[1]).toEqual({
       severity: 'error',
       object: 'public.user_profiles.avatar_url',

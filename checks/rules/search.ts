@@ -299,6 +299,7 @@ export const search: Check = {
   title: 'Full-text and trigram search are indexed and work',
   rationale: 'Search without its GIN index is a sequential scan of every row; the trigram fallback is what finds partial and misspelled terms.',
   severity: 'error',
+  policy: 'search',
   async run(ctx) {
     const ex = ctx.expectations;
     if (ex.search.fullText.length === 0 && ex.search.trigram.length === 0 && ex.search.probes.length === 0) {

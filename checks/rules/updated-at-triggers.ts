@@ -224,6 +224,7 @@ export const updatedAtTriggers: Check = {
   title: 'updated_at is kept by triggers',
   rationale: 'A BEFORE UPDATE trigger is the only way no code path can forget updated_at; on a table without the column it breaks every UPDATE.',
   severity: 'error',
+  policy: 'updated-at',
   async run(ctx) {
     const ex = ctx.expectations;
     const catalog = judgeTriggers(await readTriggers(ctx), ex, ctx.verbose);
