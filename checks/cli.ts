@@ -6,7 +6,10 @@ import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
 import { roleNames, validateName, type RoleNames } from '../core/config/role-names.ts';
-import type { PoolBudget, TargetKind } from '../core/config/target-settings.ts';
+import { stateDirFor, type TargetKind } from '../core/config/target-settings.ts';
+import { loadProjectConfig, type ProjectConfig } from '../core/config/project-config.ts';
+import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
+import { MIGRATIONS_DIR, REPO_ROOT } from '../core/paths.ts';
 import { redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
 import { adminConnection, openTarget } from '../core/open-target.ts';
@@ -21,19 +24,19 @@ const ids = CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.severity === 'warning' ? 
 
 interface Resolved {
   connection: ConnectionSettings;
-  pool: PoolBudget;
   /** The target's kind and server, for schema-drift's reference (same server for local and dev, an ephemeral cluster for prod). */
   target: { kind: TargetKind; admin: ConnectionSettings; binDir: string | undefined };
 }
 
 /**
  * The database under check, by the rule every command follows: the URL's path names it (as in
- * sqlx's DATABASE_URL), else --database, DB_NAME or app; the target gives the connection.
+ * sqlx's DATABASE_URL), else --database, DB_NAME, the config file's `database`, or app; the
+ * target gives the connection.
  */
-async function resolveConnection(args: ParsedArgs): Promise<Resolved> {
-  const config = targetConfigFromArgs(args);
+async function resolveConnection(args: ParsedArgs, project: ProjectConfig): Promise<Resolved> {
+  const config = targetConfigFromArgs(args, process.env, { database: project.database, pool: project.pool });
   const target = await openTarget(config, { start: false });
-  return { connection: adminConnection(target), pool: config.pool, target: { kind: config.kind, admin: target.admin, binDir: config.local.binDir } };
+  return { connection: adminConnection(target), target: { kind: config.kind, admin: target.admin, binDir: config.local.binDir } };
 }
 
 const stdoutStyle: Style = {
@@ -51,12 +54,13 @@ await runCommand(
     summary: 'verify a database: keys, indexes, triggers, search, privileges, migrations (read-only)',
     options: {
       ...TARGET_OPTIONS,
+      ...CONFIG_OPTION,
       'roles-of': { type: 'string', description: "check roles named after another database (a restored copy of NAME uses NAME's roles)", valueName: 'NAME' },
       only: { type: 'string', multiple: true, description: 'run only these check ids (comma-separated or repeated)', valueName: 'IDS' },
       skip: { type: 'string', multiple: true, description: 'skip these check ids (comma-separated or repeated)', valueName: 'IDS' },
       strict: { type: 'boolean', description: 'warnings fail too (exit 1)' },
       junit: { type: 'string', description: 'also write a JUnit XML report to FILE', valueName: 'FILE' },
-      migrations: { type: 'string', description: 'migrations folder to compare and lint (default ./migrations)', valueName: 'DIR' },
+      migrations: { type: 'string', description: "migrations folder to compare and lint (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
       verbose: { type: 'boolean', short: 'v', description: 'list every subject that passed, not only findings (--junit implies it)' },
     },
     details: [
@@ -65,6 +69,10 @@ await runCommand(
       '  npm run checks -- --target prod --json          # DATABASE_URL is the admin connection',
       '  npm run checks -- --url postgres://admin@127.0.0.1:5432/app_restore --roles-of app',
       '  npm run checks -- --skip migration-state --junit reports/checks.xml',
+      '  npm run checks -- --config ../shop/pgsteward.config.json --url postgres://admin@db:5432/shop',
+      '',
+      'What the checks hold the database to comes from the config file (docs/configuration.md): with none,',
+      'only the generic checks run and the report names the policies it did not evaluate.',
       '',
       'Checks:',
       ids,
@@ -81,7 +89,8 @@ await runCommand(
     const skip = listFlag(v.skip);
     const strict = Boolean(v.strict);
     const roles: RoleNames | undefined = typeof v['roles-of'] === 'string' ? roleNames(validateName(v['roles-of'], '--roles-of database name')) : undefined;
-    const { connection, pool, target } = await resolveConnection(args);
+    const project = loadProjectConfig({ file: v.config as string | undefined, repoRoot: REPO_ROOT, stateDir: stateDirFor(process.env, REPO_ROOT) });
+    const { connection, target } = await resolveConnection(args, project);
     // JUnit promises a test case per verified subject, so it needs them listed.
     const verbose = Boolean(v.verbose) || typeof v.junit === 'string';
     const progress = v.json ? () => {} : progressLine('checks');
@@ -90,8 +99,8 @@ await runCommand(
       ...(roles ? { roles } : {}),
       ...(only ? { only } : {}),
       ...(skip ? { skip } : {}),
-      ...(typeof v.migrations === 'string' ? { migrationsDir: path.resolve(v.migrations) } : {}),
-      expectations: { pool },
+      migrationsDir: typeof v.migrations === 'string' ? path.resolve(v.migrations) : (project.migrationsDir ?? MIGRATIONS_DIR),
+      config: project.checks,
       target,
       verbose,
       onCheck: (c, i, n) => progress(`${c.id} (${i + 1}/${n})`),

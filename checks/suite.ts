@@ -40,7 +40,12 @@ export interface RunChecksOptions {
   skip?: string[];
   /** Default MIGRATIONS_DIR. */
   migrationsDir?: string;
-  /** Sections replacing the project's expectations (checks/expectations.ts). */
+  /**
+   * The application's settings, as core/config/project-config.ts reads them from its
+   * pgsteward.config.json. Default: this repository's own file (every policy on).
+   */
+  config?: Expectations;
+  /** Sections replacing those of `config` (tests, fixtures). */
   expectations?: Partial<Expectations>;
   /** List every passing subject; otherwise passing subjects are counted in SQL (see checks/lib/passing.ts). */
   verbose?: boolean;
@@ -127,7 +132,7 @@ export function summarize(results: readonly CheckResult[]): ChecksReport['summar
  */
 export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
   const started = performance.now();
-  const expectations = resolveExpectations(opts.expectations);
+  const expectations = resolveExpectations(opts.expectations, opts.config);
   const policies = new Set<PolicyName>(expectations.policies);
   const checks = selectChecks(CHECKS, opts.only, opts.skip).filter((c) => c.policy === undefined || policies.has(c.policy));
   validateIgnores(expectations.ignore, CHECK_IDS);

@@ -10,7 +10,7 @@ import type { DriftFinding, Snapshot } from '../core/drift/model.ts';
 import { readMigrationFolder } from '../core/migrations/files.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { pgAdmin, withSql } from './db.ts';
-import { readAppConfig } from './fixture-config.ts';
+import { loadProjectConfig } from '../core/config/project-config.ts';
 import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, ownership, plannedDatabase, rolesFirst, setupDb, sqlxApp, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
 import { secretUrl } from '../core/db/url.ts';
 import { generatePassword } from '../core/secrets.ts';
@@ -23,7 +23,8 @@ import { generatePassword } from '../core/secrets.ts';
 
 const folder = readMigrationFolder(FIXTURE_MIGRATIONS);
 const N = folder.migrations.length;
-const config = readAppConfig(path.join(FIXTURE_APP, 'pgsteward.config.json'));
+// The application's own file, read as `checks --config test/fixtures/app/pgsteward.config.json` reads it.
+const config = loadProjectConfig({ file: path.join(FIXTURE_APP, 'pgsteward.config.json'), repoRoot: REPO_ROOT, stateDir: path.join(os.tmpdir(), 'pgsteward-fixture-state'), env: {} });
 
 /** The ledger sqlx writes for the fixture, from our reading of the folder: version, description, checksum, success. */
 const expectedLedger = folder.migrations.map((m) => ({ version: String(m.version), description: m.description, success: true, checksum: m.checksum.toString('hex') }));
@@ -40,7 +41,7 @@ function findings(report: ChecksReport): string[][] {
 }
 
 function checkFixture(db: InteropDatabase): Promise<ChecksReport> {
-  return runChecks({ connection: db.as(), migrationsDir: config.migrationsDir, expectations: config.expectations });
+  return runChecks({ connection: db.as(), migrationsDir: config.migrationsDir!, config: config.checks });
 }
 
 function snapshot(db: InteropDatabase): Promise<Snapshot> {
@@ -148,7 +149,7 @@ describe('sqlx first as the superuser, on a database pgsteward has never seen', 
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`setup-db (dev/${db.database}): applied 1, ${N} already applied`);
     const next = await sqlxMigrate('info', withNext, db.url('migrator'));
     expect(next).toMatchObject({ code: 0, stdout: readMigrationFolder(withNext).migrations.map((m) => `${m.version}/installed ${m.description}\n`).join('') });
-    expect(findings(await runChecks({ connection: db.as(), migrationsDir: withNext, expectations: config.expectations }))).toEqual(PLANTED);
+    expect(findings(await runChecks({ connection: db.as(), migrationsDir: withNext, config: config.checks }))).toEqual(PLANTED);
   });
 });
 

@@ -7,7 +7,7 @@ import { targetConfigFromArgs } from './target-args.ts';
 
 /** Shared by the commands that read the ops config (backups, restores, cron, reset-db's safety backup). */
 export const CONFIG_OPTION: Record<string, OptionSpec> = {
-  config: { type: 'string', description: 'ops config file (default ./pgsteward.config.json if present; also PGSTEWARD_CONFIG)', valueName: 'FILE' },
+  config: { type: 'string', description: 'project config file (default ./pgsteward.config.json if present; also PGSTEWARD_CONFIG), see docs/configuration.md', valueName: 'FILE' },
 };
 
 export interface OpsContext {

@@ -1,12 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
+import { Reader } from './json-reader.ts';
 import { TARGET_KINDS, type TargetKind } from './target-settings.ts';
 
 /**
  * Backup storage, retention, pg_dump placement and the cron schedule: everything the ops
- * commands need beyond the target itself. Read from an optional JSON file
- * (`--config FILE`, else PGSTEWARD_CONFIG, else `<repo>/pgsteward.config.json`); every key is optional.
+ * commands need beyond the target itself. Read from the optional project configuration file
+ * (`--config FILE`, else PGSTEWARD_CONFIG, else `<repo>/pgsteward.config.json`); every key is
+ * optional. The same file carries the checks' settings (project-config.ts reads those).
  */
 
 export interface LocalStorageConfig {
@@ -93,61 +95,23 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
 
 export const CONFIG_FILE_NAME = 'pgsteward.config.json';
 
-type Json = Record<string, unknown>;
+/** Every top-level key of the file: the ops sections read here, the project's read by project-config.ts. */
+export const TOP_LEVEL_KEYS = ['database', 'migrations', 'pool', 'checks', 'backups', 'cron'] as const;
 
-class Reader {
-  constructor(private readonly file: string) {}
-
-  fail(where: string, problem: string, fix: string): never {
-    throw new UserError(`${this.file}: ${where} ${problem}`, fix);
-  }
-
-  object(v: unknown, where: string, keys: readonly string[]): Json {
-    if (v === undefined) return {};
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(where, 'must be an object', 'see the README section on pgsteward.config.json for the file format');
-    const o = v as Json;
-    for (const k of Object.keys(o)) {
-      if (k === '$schema' || k.startsWith('//')) continue;
-      if (!keys.includes(k)) this.fail(`${where ? where + '.' : ''}${k}`, 'is not a known setting', `use one of: ${keys.join(', ')}`);
-    }
-    return o;
-  }
-
-  string(v: unknown, where: string, def: string): string;
-  string(v: unknown, where: string, def?: undefined): string | undefined;
-  string(v: unknown, where: string, def?: string): string | undefined {
-    if (v === undefined) return def;
-    if (typeof v !== 'string' || v === '') this.fail(where, 'must be a non-empty string', 'fix the value or remove the key');
-    return v;
-  }
-
-  int(v: unknown, where: string, def: number, min: number, max: number): number {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(where, `must be a whole number from ${min} to ${max}`, 'fix the value or remove the key');
-    return v;
-  }
-
-  number(v: unknown, where: string, def: number, min: number, max: number): number {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(where, `must be a number from ${min} to ${max}`, 'fix the value or remove the key');
-    return v;
-  }
-
-  bool(v: unknown, where: string, def: boolean): boolean {
-    if (v === undefined) return def;
-    if (typeof v !== 'boolean') this.fail(where, 'must be true or false', 'fix the value or remove the key');
-    return v;
-  }
-
-  oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[], def: T): T {
-    if (v === undefined) return def;
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(where, `must be one of ${allowed.join(', ')}`, 'fix the value or remove the key');
-    return v as T;
-  }
-}
+/** The keys of each ops object, shared with the JSON Schema's test so the two cannot drift. */
+export const OPS_KEYS = {
+  backups: ['retention', 'targets'],
+  retention: ['keepLast', 'daily', 'weekly', 'monthly', 'minAgeHours'],
+  target: ['storage', 'retention', 'docker'],
+  localStorage: ['type', 'dir'],
+  s3Storage: ['type', 'bucket', 'prefix', 'region', 'endpoint', 'forcePathStyle', 'sse', 'kmsKeyId'],
+  docker: ['container', 'host', 'port'],
+  cron: ['timezone', 'historyFile', 'jobs'],
+  job: ['schedule', 'enabled'],
+} as const;
 
 function retention(r: Reader, raw: unknown, where: string, base: RetentionPolicy): RetentionPolicy {
-  const o = r.object(raw, where, ['keepLast', 'daily', 'weekly', 'monthly', 'minAgeHours']);
+  const o = r.object(raw, where, OPS_KEYS.retention);
   const p: RetentionPolicy = {
     keepLast: r.int(o.keepLast, `${where}.keepLast`, base.keepLast, 1, 10_000),
     daily: r.int(o.daily, `${where}.daily`, base.daily, 0, 10_000),
@@ -159,14 +123,14 @@ function retention(r: Reader, raw: unknown, where: string, base: RetentionPolicy
 }
 
 function storage(r: Reader, raw: unknown, where: string, defaultDir: string, baseDir: string): StorageConfig {
-  const peek = r.object(raw, where, ['type', 'dir', 'bucket', 'prefix', 'region', 'endpoint', 'forcePathStyle', 'sse', 'kmsKeyId']);
+  const peek = r.object(raw, where, [...new Set([...OPS_KEYS.localStorage, ...OPS_KEYS.s3Storage])]);
   const type = r.oneOf(peek.type, `${where}.type`, ['local', 's3'] as const, 'local');
   if (type === 'local') {
-    const o = r.object(raw, where, ['type', 'dir']);
+    const o = r.object(raw, where, OPS_KEYS.localStorage);
     const dir = r.string(o.dir, `${where}.dir`);
     return { type: 'local', dir: dir ? path.resolve(baseDir, dir) : defaultDir };
   }
-  const o = r.object(raw, where, ['type', 'bucket', 'prefix', 'region', 'endpoint', 'forcePathStyle', 'sse', 'kmsKeyId']);
+  const o = r.object(raw, where, OPS_KEYS.s3Storage);
   const bucket = r.string(o.bucket, `${where}.bucket`);
   if (!bucket) r.fail(`${where}.bucket`, 'is required for S3 storage', 'name the bucket backups go to');
   const endpoint = r.string(o.endpoint, `${where}.endpoint`);
@@ -188,7 +152,7 @@ function storage(r: Reader, raw: unknown, where: string, defaultDir: string, bas
 
 function docker(r: Reader, raw: unknown, where: string): DockerPgDump | undefined {
   if (raw === undefined) return undefined;
-  const o = r.object(raw, where, ['container', 'host', 'port']);
+  const o = r.object(raw, where, OPS_KEYS.docker);
   const container = r.string(o.container, `${where}.container`);
   if (!container) r.fail(`${where}.container`, 'is required', 'name the PostgreSQL container (docker ps shows it)');
   return { container, host: r.string(o.host, `${where}.host`, '127.0.0.1'), port: r.int(o.port, `${where}.port`, 5432, 1, 65535) };
@@ -207,25 +171,25 @@ function timezone(r: Reader, v: unknown, where: string): string {
 /** Turns the parsed JSON into a complete, typed config. Pure: paths resolve against `baseDir` and `stateDir`. */
 export function parseOpsConfig(raw: unknown, ctx: { file: string | undefined; baseDir: string; stateDir: string }): OpsConfig {
   const r = new Reader(ctx.file ?? CONFIG_FILE_NAME);
-  const top = r.object(raw, '', ['backups', 'cron']);
-  const backups = r.object(top.backups, 'backups', ['retention', 'targets']);
+  const top = r.object(raw, '', TOP_LEVEL_KEYS);
+  const backups = r.object(top.backups, 'backups', OPS_KEYS.backups);
   const baseRetention = retention(r, backups.retention, 'backups.retention', DEFAULT_RETENTION);
   const targetsRaw = r.object(backups.targets, 'backups.targets', TARGET_KINDS);
   const targets = {} as Record<TargetKind, TargetOpsConfig>;
   for (const kind of TARGET_KINDS) {
     const where = `backups.targets.${kind}`;
-    const t = r.object(targetsRaw[kind], where, ['storage', 'retention', 'docker']);
+    const t = r.object(targetsRaw[kind], where, OPS_KEYS.target);
     targets[kind] = {
       storage: storage(r, t.storage, `${where}.storage`, path.join(ctx.stateDir, 'backups', kind), ctx.baseDir),
       retention: retention(r, t.retention, `${where}.retention`, baseRetention),
       docker: docker(r, t.docker, `${where}.docker`),
     };
   }
-  const cron = r.object(top.cron, 'cron', ['timezone', 'historyFile', 'jobs']);
+  const cron = r.object(top.cron, 'cron', OPS_KEYS.cron);
   const jobsRaw = r.object(cron.jobs, 'cron.jobs', JOB_NAMES);
   const jobs = {} as Record<JobName, JobConfig>;
   for (const name of JOB_NAMES) {
-    const j = r.object(jobsRaw[name], `cron.jobs.${name}`, ['schedule', 'enabled']);
+    const j = r.object(jobsRaw[name], `cron.jobs.${name}`, OPS_KEYS.job);
     jobs[name] = {
       schedule: r.string(j.schedule, `cron.jobs.${name}.schedule`, DEFAULT_SCHEDULES[name]).trim(),
       enabled: r.bool(j.enabled, `cron.jobs.${name}.enabled`, true),
@@ -243,23 +207,33 @@ export function parseOpsConfig(raw: unknown, ctx: { file: string | undefined; ba
   };
 }
 
-/**
- * Reads the config file: an explicit `--config` path must exist; PGSTEWARD_CONFIG must too; the
- * default `<repo>/pgsteward.config.json` is optional. Parse errors name the file and the fix.
- */
-export function loadOpsConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; repoRoot: string; stateDir: string }): OpsConfig {
+/** Where the file is: an explicit `--config` path or PGSTEWARD_CONFIG (which must exist), else the optional default. */
+export function configFileLocation(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; repoRoot: string }): { file: string; explicit: boolean } {
   const env = opts.env ?? process.env;
   const explicit = opts.file ?? (env.PGSTEWARD_CONFIG || undefined);
-  const file = explicit ? path.resolve(explicit) : path.join(opts.repoRoot, CONFIG_FILE_NAME);
+  return explicit ? { file: path.resolve(explicit), explicit: true } : { file: path.join(opts.repoRoot, CONFIG_FILE_NAME), explicit: false };
+}
+
+/**
+ * The file's parsed JSON, or undefined when the default file is absent. An explicit path must
+ * exist; bad JSON is named with the file and the parser's first line.
+ */
+export function readConfigFile(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; repoRoot: string }): { file: string; raw: unknown } | undefined {
+  const { file, explicit } = configFileLocation(opts);
   if (!existsSync(file)) {
     if (explicit) throw new UserError(`config file ${file} does not exist`, 'check the --config path or PGSTEWARD_CONFIG');
-    return parseOpsConfig(undefined, { file: undefined, baseDir: opts.repoRoot, stateDir: opts.stateDir });
+    return undefined;
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    return { file, raw: JSON.parse(readFileSync(file, 'utf8')) };
   } catch (e) {
     throw new UserError(`config file ${file} is not valid JSON: ${((e as Error).message ?? '').split('\n')[0]}`, 'fix the JSON syntax');
   }
-  return parseOpsConfig(raw, { file, baseDir: path.dirname(file), stateDir: opts.stateDir });
+}
+
+/** Reads the ops sections of the config file (see readConfigFile for which file). */
+export function loadOpsConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; repoRoot: string; stateDir: string }): OpsConfig {
+  const found = readConfigFile(opts);
+  if (!found) return parseOpsConfig(undefined, { file: undefined, baseDir: opts.repoRoot, stateDir: opts.stateDir });
+  return parseOpsConfig(found.raw, { file: found.file, baseDir: path.dirname(found.file), stateDir: opts.stateDir });
 }

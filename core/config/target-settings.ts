@@ -44,6 +44,13 @@ export interface TargetFlags {
   database?: string | undefined;
 }
 
+/** What the project configuration file says, below every flag and variable. */
+export interface TargetDefaults {
+  /** The file's `database`: used when neither the URL, --database nor DB_NAME names one. */
+  database?: string | undefined;
+  pool?: Partial<PoolBudget> | undefined;
+}
+
 export const DEFAULT_LOCAL_PORT = 54317;
 export const DEFAULT_DEV_PORT = 15432;
 
@@ -57,11 +64,16 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, def: number, min: numb
   return n;
 }
 
-export function parsePoolBudget(env: NodeJS.ProcessEnv): PoolBudget {
-  const max = intSetting(env, 'DB_POOL_MAX', 10, 1, 1000);
-  const min = intSetting(env, 'DB_POOL_MIN', 2, 0, 1000);
-  if (min > max) throw new UserError(`DB_POOL_MIN (${min}) is larger than DB_POOL_MAX (${max})`, 'lower DB_POOL_MIN or raise DB_POOL_MAX');
-  return { max, min, instances: intSetting(env, 'DB_APP_INSTANCES', 1, 1, 100) };
+/** The design record's budget: 10 connections per instance, 2 kept open, one instance. */
+export const DEFAULT_POOL: PoolBudget = { max: 10, min: 2, instances: 1 };
+
+/** The pool budget: DB_POOL_MAX, DB_POOL_MIN and DB_APP_INSTANCES over `base` (the config file's `pool`, else the defaults). */
+export function parsePoolBudget(env: NodeJS.ProcessEnv, base: Partial<PoolBudget> = {}): PoolBudget {
+  const b = { ...DEFAULT_POOL, ...base };
+  const max = intSetting(env, 'DB_POOL_MAX', b.max, 1, 1000);
+  const min = intSetting(env, 'DB_POOL_MIN', b.min, 0, 1000);
+  if (min > max) throw new UserError(`DB_POOL_MIN (${min}) is larger than DB_POOL_MAX (${max})`, 'lower DB_POOL_MIN or raise DB_POOL_MAX (or pool.min / pool.max in the config file)');
+  return { max, min, instances: intSetting(env, 'DB_APP_INSTANCES', b.instances, 1, 100) };
 }
 
 /** The connection limit for the app role: the whole pool budget, no more. */
@@ -80,7 +92,7 @@ export const MAINTENANCE_DATABASE = 'postgres';
  * the server. Flags beat the environment; two different names at the same level are refused,
  * because guessing which one was meant is how the wrong database gets reset.
  */
-export function decideDatabase(i: { flagDatabase?: string | undefined; envDatabase?: string | undefined; url?: KindDecision['url'] }): { database: string; from: string } {
+export function decideDatabase(i: { flagDatabase?: string | undefined; envDatabase?: string | undefined; url?: KindDecision['url']; configDatabase?: string | undefined }): { database: string; from: string } {
   const urlDb = i.url && i.url.settings.database !== '' && i.url.settings.database !== MAINTENANCE_DATABASE ? i.url.settings.database : undefined;
   const levels: Array<Array<{ name: string | undefined; from: string }>> = [
     [
@@ -102,6 +114,7 @@ export function decideDatabase(i: { flagDatabase?: string | undefined; envDataba
     }
     if (named[0]) return { database: validateDatabaseName(named[0].name), from: named[0].from };
   }
+  if (i.configDatabase) return { database: validateDatabaseName(i.configDatabase, 'database name in the config file'), from: 'the config file' };
   return { database: DEFAULT_DATABASE, from: 'the default' };
 }
 
@@ -119,15 +132,20 @@ export function checkGivenPassword(name: string, pw: string): string {
   return pw;
 }
 
+/** Where the tool keeps its state: PGSTEWARD_HOME, else `<repo>/.pgsteward`. */
+export function stateDirFor(env: NodeJS.ProcessEnv, repoRoot: string): string {
+  return path.resolve(repoRoot, env.PGSTEWARD_HOME ?? '.pgsteward');
+}
+
 /**
  * Resolves the target from flags and environment. Pure: reads nothing but its arguments.
  * The kind and the server come from the one table in target-rules.ts; the database from the
  * one URL rule above.
  */
-export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRoot: string): TargetConfig {
+export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRoot: string, defaults: TargetDefaults = {}): TargetConfig {
   const decision = decideTarget({ flagTarget: flags.target, envTarget: env.DB_TARGET, flagUrl: flags.url, envUrl: env.DATABASE_URL, devHost: env.DEV_DB_HOST });
   const { kind, url } = decision;
-  const { database } = decideDatabase({ flagDatabase: flags.database, envDatabase: env.DB_NAME, url });
+  const { database } = decideDatabase({ flagDatabase: flags.database, envDatabase: env.DB_NAME, url, configDatabase: defaults.database });
   const warnings: string[] = [];
   if (flags.url && urlCarriesPassword(flags.url)) {
     warnings.push('--url carries a password, which every local user can read from the process list; pass the URL in DATABASE_URL, or its password in PGPASSWORD');
@@ -148,7 +166,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRo
     };
   }
 
-  const stateDir = path.resolve(repoRoot, env.PGSTEWARD_HOME ?? '.pgsteward');
+  const stateDir = stateDirFor(env, repoRoot);
   const rolePasswords: Partial<Record<LoginRole, string>> = {};
   for (const role of LOGIN_ROLES) {
     const name = `DB_${role.toUpperCase()}_PASSWORD`;
@@ -160,7 +178,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv, repoRo
     kind,
     database,
     stateDir,
-    pool: parsePoolBudget(env),
+    pool: parsePoolBudget(env, defaults.pool),
     admin,
     local: {
       binDir: env.LOCAL_PG_BIN || undefined,
