@@ -113,6 +113,16 @@ describe('the URL rule: the URL path names the application database, as sqlx rea
     expect(() => db({ database: 'pg_stuff' })).toThrow(/"pg_stuff" starts with pg_, which PostgreSQL reserves/);
     expect(() => decideDatabase({ flagDatabase: 'rdsadmin' })).toThrow(/system database/);
   });
+
+  it('the config file’s database and pool sit below every flag and variable', () => {
+    expect(decideDatabase({ configDatabase: 'accounts' })).toEqual({ database: 'accounts', from: 'the config file' });
+    expect(decideDatabase({ configDatabase: 'accounts', envDatabase: 'shop' }).database).toBe('shop');
+    expect(decideDatabase({ configDatabase: 'accounts', flagDatabase: 'billing' }).database).toBe('billing');
+    const t = resolveTarget({}, { DB_APP_INSTANCES: '4' }, '/repo', { database: 'accounts', pool: { max: 6 } });
+    expect(t.database).toBe('accounts');
+    expect(t.pool).toEqual({ max: 6, min: 2, instances: 4 });
+    expect(parsePoolBudget({ DB_POOL_MAX: '30' }, { max: 6, min: 1 })).toEqual({ max: 30, min: 1, instances: 1 });
+  });
 });
 
 describe('URLs people get wrong', () => {
