@@ -1,5 +1,9 @@
 import { ident } from '../../core/db/connect.ts';
-import type { ProbeSql } from '../types.ts';
+import { probeRowKey } from '../../core/config/checks-config.ts';
+import { CONFIG_FILE_NAME } from '../../core/config/ops-config.ts';
+import type { Expectations } from '../expectations.ts';
+import type { CheckOutcome, ProbeSql } from '../types.ts';
+import { counted, passingLines } from './passing.ts';
 
 export type Attempt<T> =
   | { ok: true; value: T }
@@ -74,4 +78,28 @@ export function insertProbeRow(table: string, row: Record<string, string>, retur
     ? `INSERT INTO ${table} (${cols.map(ident).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${returning}`
     : `INSERT INTO ${table} DEFAULT VALUES RETURNING ${returning}`;
   return { text, params: cols.map((c) => row[c]!) };
+}
+
+/**
+ * The fix for a probe that could not use a table's configured row: the key in the file that
+ * holds it (`checks.probeRows["public.users"] in /app/pgsteward.config.json`), and `then`.
+ */
+export function probeRowFix(ex: Pick<Expectations, 'configFile'>, table: string, then = ''): string {
+  return `fix ${probeRowKey(table)} in ${ex.configFile ?? CONFIG_FILE_NAME}${then}`;
+}
+
+/** The configured probe row of a table (`public.users`), or undefined: then the table is judged by the catalog alone. */
+export function probeRowOf(ex: Pick<Expectations, 'probeRows'>, table: string): Record<string, string> | undefined {
+  return Object.hasOwn(ex.probeRows, table) ? ex.probeRows[table] : undefined;
+}
+
+/**
+ * Passing lines for subjects whose behaviour probe was skipped because their table has no
+ * probe row: the catalog passed them, and the report says the probe did not run rather than
+ * failing. `skipped` lists them (`--verbose`) or counts them; each counts as a passed subject.
+ */
+export function skippedProbeLines(verbose: boolean, skipped: readonly string[] | number, probe: string): CheckOutcome {
+  const listed = typeof skipped === 'number' ? [] : skipped.map((t) => `${t}: ${probe} probe skipped, no row in ${probeRowKey(t)} (checked by catalog alone)`);
+  const count = typeof skipped === 'number' ? skipped : skipped.length;
+  return { ...passingLines(verbose, listed, [{ count, line: (n) => `${counted(n, 'table')}: ${probe} probe skipped, no row in checks.probeRows (checked by catalog alone)` }]), findings: [] };
 }

@@ -11,15 +11,22 @@ describe('email-unique', () => {
     r = await runOne('email-unique', opts);
   });
 
-  it('fails and names the case-sensitive column and the missing one', () => {
+  it('fails and names the case-sensitive column, not the missing one (the configuration check names that)', () => {
     expect(r.status).toBe('failed');
-    expect(objects(r)).toEqual(['public.users.email', 'public.members.email']);
+    expect(objects(r)).toEqual(['public.users.email']);
+    expect(r.passed.join('\n')).not.toContain('members');
   });
 
   it('gives a unique lower() index as the fix', () => {
     expect(r.findings[0]!.fix).toBe('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_lower_key ON public.users (lower(email));');
     expect(r.findings[0]!.fixable).toBe(true);
-    expect(r.findings[1]!.fixable).toBe(false);
+  });
+
+  it('passes a guarded column with no probe row by the catalog, saying the probe was skipped for lack of a row', () => {
+    expect(r.passed).toEqual([
+      'public.admins.email: unique lower() index public.admins_email_lower_key',
+      'public.admins: case probe skipped, no row in checks.probeRows["public.admins"] (checked by catalog alone)',
+    ]);
   });
 });
 

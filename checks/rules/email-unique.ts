@@ -2,7 +2,7 @@ import type { Check, CheckContext, CheckOutcome, Finding, ProbeSql } from '../ty
 import { splitTable, type Expectations } from '../expectations.ts';
 import { derivedIdent, derivedName } from '../lib/identifiers.ts';
 import { mergeOutcomes } from '../lib/passing.ts';
-import { attempt, insertProbeRow, UNIQUE_VIOLATION, type Attempt } from '../lib/probe.ts';
+import { attempt, insertProbeRow, probeRowFix, probeRowOf, skippedProbeLines, UNIQUE_VIOLATION, type Attempt } from '../lib/probe.ts';
 import { escapeRegExp } from '../lib/regexp.ts';
 
 /** With a lower-case CHECK, the other-case address is refused before it reaches the index. */
@@ -108,18 +108,12 @@ export function judgeEmailColumns(rows: readonly EmailRow[], clashes: ReadonlyMa
   const findings: Finding[] = [];
   const guarded: EmailGuard[] = [];
   for (const r of rows) {
-    if (!r.table_exists || !r.column) {
-      findings.push({
-        object: `${r.tbl}.${r.raw_column}`,
-        message: `${r.tbl}.${r.raw_column} is configured as an e-mail column but ${r.table_exists ? 'the column' : 'the table'} does not exist`,
-        fix: 'create it in a migration, or correct emailColumns in checks/expectations.ts',
-      });
-      continue;
-    }
+    // A configured column the database lacks is the configuration check's finding, not a schema defect.
+    if (!r.table_exists || !r.column) continue;
     const hit = guardOf(r);
     if (hit) {
       passed.push(`${r.tbl}.${r.column}: ${hit.by}`);
-      guarded.push({ row: r, index: hit.ix, viaCheck: hit.by.includes('CHECK'), sample: probeRows[r.key]?.[r.raw_column] ? probeRows[r.key] : undefined });
+      guarded.push({ row: r, index: hit.ix, viaCheck: hit.by.includes('CHECK'), sample: probeRowOf({ probeRows }, r.key)?.[r.raw_column] ? probeRows[r.key] : undefined });
       continue;
     }
     const n = clashes.get(r.key + '.' + r.raw_column) ?? 0;
@@ -173,14 +167,14 @@ export async function probeEmail(tx: ProbeSql, guarded: readonly EmailGuard[]): 
 }
 
 /** Pure: what the probe proved. */
-export function judgeEmailProbes(results: EmailProbeResults): CheckOutcome {
+export function judgeEmailProbes(results: EmailProbeResults, ex: Pick<Expectations, 'configFile'>): CheckOutcome {
   const passed: string[] = [];
   const findings: Finding[] = [];
   for (const { guard, variant, got } of results) {
     const { row: r, index, viaCheck, sample } = guard;
     const clash = got.ok ? got.value : undefined;
     if (!got.ok) {
-      findings.push({ object: r.tbl, message: `probe insert into ${r.tbl} failed: ${got.message}`, fix: `fix the probe row for ${r.key} in checks/expectations.ts`, severity: 'warning' });
+      findings.push({ object: r.tbl, message: `probe insert into ${r.tbl} failed: ${got.message}`, fix: probeRowFix(ex, r.key), severity: 'warning' });
     } else if (clash && !clash.ok && ((clash.code === UNIQUE_VIOLATION && clash.constraint === index.relname) || (viaCheck && clash.code === CHECK_VIOLATION))) {
       passed.push(`${r.tbl}.${r.column}: ${variant[r.raw_column]} was refused after ${sample![r.raw_column]} (${viaCheck ? 'CHECK and ' : ''}${index.name})`);
     } else if (clash && clash.ok) {
@@ -189,7 +183,7 @@ export function judgeEmailProbes(results: EmailProbeResults): CheckOutcome {
       findings.push({
         object: r.tbl,
         message: `probe was inconclusive: the second insert into ${r.tbl} failed for another reason: ${clash && !clash.ok ? clash.message : 'unknown'}`,
-        fix: `make the probe row for ${r.key} in checks/expectations.ts unique in its other columns`,
+        fix: probeRowFix(ex, r.key, ' so that its other columns are unique'),
         severity: 'warning',
       });
     }
@@ -213,7 +207,8 @@ export const emailUnique: Check = {
     const rows = await readEmailColumns(ctx);
     const catalog = judgeEmailColumns(rows, await countClashes(ctx, unguardedColumns(rows)), ctx.expectations.probeRows);
     const { guarded } = catalog;
-    if (!guarded.some((g) => g.sample)) return catalog;
-    return mergeOutcomes(catalog, judgeEmailProbes(await ctx.probe((tx) => probeEmail(tx, guarded))));
+    const skipped = skippedProbeLines(ctx.verbose, guarded.filter((g) => !g.sample).map((g) => g.row.key), 'case');
+    if (!guarded.some((g) => g.sample)) return mergeOutcomes(catalog, skipped);
+    return mergeOutcomes(catalog, skipped, judgeEmailProbes(await ctx.probe((tx) => probeEmail(tx, guarded)), ctx.expectations));
   },
 };

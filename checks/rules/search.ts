@@ -1,4 +1,5 @@
 import { ident, literal } from '../../core/db/connect.ts';
+import { CONFIG_FILE_NAME } from '../../core/config/ops-config.ts';
 import type { Check, CheckContext, CheckOutcome, Finding, ProbeSql } from '../types.ts';
 import { splitTable, type Expectations, type SearchProbe, type SearchQuery } from '../expectations.ts';
 import { derivedIdent, derivedName, qualified } from '../lib/identifiers.ts';
@@ -132,6 +133,11 @@ export function probeQuery(q: SearchQuery, tbl: string, key: string, fullTextExp
   }
 }
 
+/** Every column a probe names: its key, its queries' columns, its sample rows' columns. */
+export function probeColumns(p: SearchProbe): string[] {
+  return [...new Set([p.key, ...p.queries.map((q) => q.column), ...p.rows.flatMap((r) => Object.keys(r))])];
+}
+
 /** Pure: the configured columns as the catalog describes them, and what the probe must ask. */
 export function judgeSearchColumns(rows: readonly SearchRow[], ex: Pick<Expectations, 'search'>): CheckOutcome & { explains: PlanQuestion[]; probes: ProbePlan[] } {
   const passed: string[] = [];
@@ -142,14 +148,8 @@ export function judgeSearchColumns(rows: readonly SearchRow[], ex: Pick<Expectat
   for (const r of rows) {
     if (r.kind === 'probe') continue;
     const subject = `${r.tbl}.${r.column ?? r.raw_column}`;
-    if (!r.table_exists || !r.column) {
-      findings.push({
-        object: subject,
-        message: `${subject} is configured as ${r.kind} searchable but ${r.table_exists ? 'the column' : 'the table'} does not exist`,
-        fix: 'create it in a migration, or correct search in checks/expectations.ts',
-      });
-      continue;
-    }
+    // A configured column the database lacks is the configuration check's finding, not a schema defect.
+    if (!r.table_exists || !r.column) continue;
     const column = r.column;
     const indexes = r.indexes ?? [];
     if (r.kind === 'full-text') {
@@ -201,7 +201,9 @@ export function judgeSearchColumns(rows: readonly SearchRow[], ex: Pick<Expectat
       });
     }
   }
-  const probes = ex.search.probes.map((p) => {
+  // A probe whose table or columns are missing cannot say anything about search; the configuration check names them.
+  const runnable = (p: SearchProbe) => probeColumns(p).every((c) => rows.some((r) => r.kind === 'probe' && r.key === p.table && r.raw_column === c && r.table_exists && r.column));
+  const probes = ex.search.probes.filter(runnable).map((p) => {
     const { schema, table } = splitTable(p.table);
     const tbl = rows.find((r) => r.key === p.table && r.table_exists)?.tbl ?? qualified(schema, table);
     const queries = p.queries.map((q) => ({ q, ...probeQuery(q, tbl, p.key, ftExpr.get(`${p.table}|${q.column}`), configFor(ex, p.table, q.column)) }));
@@ -246,7 +248,7 @@ export async function probeSearch(tx: ProbeSql, explains: readonly PlanQuestion[
 }
 
 /** Pure: what the EXPLAINs and the probes proved. */
-export function judgeSearchProbes(results: SearchProbeResults, ex: Pick<Expectations, 'search'>): CheckOutcome {
+export function judgeSearchProbes(results: SearchProbeResults, ex: Pick<Expectations, 'search' | 'configFile'>): CheckOutcome {
   const passed: string[] = [];
   const findings: Finding[] = [];
   for (const { question: e, scans } of results.explains) {
@@ -261,7 +263,7 @@ export function judgeSearchProbes(results: SearchProbeResults, ex: Pick<Expectat
   for (const { plan, got } of results.probes) {
     const { probe: p, tbl } = plan;
     if (!got.ok) {
-      findings.push({ object: tbl, message: `search probe on ${tbl} could not insert its sample rows: ${got.message}`, fix: `fix search.probes for ${p.table} in checks/expectations.ts` });
+      findings.push({ object: tbl, message: `search probe on ${tbl} could not insert its sample rows: ${got.message}`, fix: `fix checks.policies.search.probes (table ${p.table}) in ${ex.configFile ?? CONFIG_FILE_NAME}` });
       continue;
     }
     for (const { q, hits, error } of got.value) {
@@ -288,8 +290,8 @@ export async function readSearchColumns(ctx: CheckContext): Promise<SearchRow[]>
   const want = [
     ...s.fullText.map((f) => ({ kind: 'full-text', ...splitTable(f.table), column: f.column })),
     ...s.trigram.map((f) => ({ kind: 'trigram', ...splitTable(f.table), column: f.column })),
-    // The probes' tables too, so their names are quoted as the catalog spells them.
-    ...s.probes.map((p) => ({ kind: 'probe', ...splitTable(p.table), column: p.key })),
+    // The probes' tables and columns too: their names quoted as the catalog spells them, and whether they exist.
+    ...s.probes.flatMap((p) => probeColumns(p).map((column) => ({ kind: 'probe', ...splitTable(p.table), column }))),
   ];
   return ctx.sql.unsafe<SearchRow[]>(QUERY, [want.map((w) => w.kind), want.map((w) => w.schema), want.map((w) => w.table), want.map((w) => w.column)] as never[]);
 }
