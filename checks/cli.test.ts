@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,8 @@ import { secretUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { provisionDatabase } from '../test/db.ts';
 import { runCli } from '../test/cli.ts';
 import { runChecks } from './suite.ts';
+import { POLICIES } from './types.ts';
+import { REPO_ROOT } from '../core/paths.ts';
 import { applyFixes, fixtureDatabase } from './test-support.ts';
 
 /** Runs the CLI with any URL password moved to PGPASSWORD, the documented way (a password in --url draws a warning). */
@@ -97,10 +99,37 @@ describe('checks CLI', () => {
     expect(bad.stderr).not.toContain('topsecret');
   });
 
+  it('honours --config: with no policy in it only the generic checks run, and the report names the policies not evaluated', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-cfg-'));
+    const generic = path.join(dir, 'generic.json');
+    writeFileSync(generic, JSON.stringify({ migrations: path.join(REPO_ROOT, 'migrations'), checks: { probeRows: { 'public.users': { email: 'p@example.test', slug: 'p' } } } }));
+    const r = await cli(['--url', secretUrl(project), '--config', generic, '--json']);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout);
+    expect(doc.policiesNotEvaluated).toEqual([...POLICIES]);
+    const ids = doc.checks.map((c: { id: string }) => c.id);
+    for (const id of ['email-unique', 'search', 'privileges', 'updated-at-triggers', 'migration-state']) expect(ids).not.toContain(id);
+    expect(ids).toEqual(expect.arrayContaining(['configuration', 'duplicate-indexes', 'foreign-key-indexes', 'invalid-indexes', 'primary-keys']));
+    expect(doc.checks.find((c: { id: string }) => c.id === 'configuration').status).toBe('passed');
+    const human = await cli(['--url', secretUrl(project), '--config', generic, '--only', 'configuration,invalid-indexes']);
+    expect(human.stdout).toMatch(/^policies not evaluated \(not enabled in the configuration\): uuidv7-keys, updated-at, email-case-insensitive, search, roles, ledger$/m);
+  });
+
+  it('refuses a config file with a typo or a wrong type: exit 2, one line naming the file, the key and the fix', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-cfg-'));
+    const typo = path.join(dir, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ checks: { probeRow: {} } }));
+    const r = await cli(['--url', secretUrl(project), '--config', typo]);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `error: ${typo}: checks.probeRow is not a known setting; did you mean checks.probeRows?\n` });
+    writeFileSync(typo, JSON.stringify({ pool: { max: 'ten' } }));
+    const t = await runCli('checks/cli.ts', ['--url', secretUrl({ ...project, password: undefined })], { PGSTEWARD_CONFIG: typo, PGPASSWORD: project.password! });
+    expect(t).toEqual({ code: 2, stdout: '', stderr: `error: ${typo}: pool.max must be a whole number from 1 to 1000; fix the value or remove the key\n` });
+  });
+
   it('exits 2 on an unknown check id and shows the ids in --help', async () => {
     const r = await cli(['--url', secretUrl(project), '--skip', 'nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown check id "nope"; use one of: duplicate-indexes, email-unique, /);
+    expect(r.stderr).toMatch(/unknown check id "nope"; use one of: configuration, duplicate-indexes, email-unique, /);
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--roles-of NAME');

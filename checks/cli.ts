@@ -6,10 +6,10 @@ import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
 import { roleNames, validateName, type RoleNames } from '../core/config/role-names.ts';
-import { stateDirFor, type TargetKind } from '../core/config/target-settings.ts';
-import { loadProjectConfig, type ProjectConfig } from '../core/config/project-config.ts';
+import type { TargetKind } from '../core/config/target-settings.ts';
+import type { ProjectConfig } from '../core/config/project-config.ts';
 import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
-import { MIGRATIONS_DIR, REPO_ROOT } from '../core/paths.ts';
+import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
 import { redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
 import { adminConnection, openTarget } from '../core/open-target.ts';
@@ -34,7 +34,7 @@ interface Resolved {
  * target gives the connection.
  */
 async function resolveConnection(args: ParsedArgs, project: ProjectConfig): Promise<Resolved> {
-  const config = targetConfigFromArgs(args, process.env, { database: project.database, pool: project.pool });
+  const config = targetConfigFromArgs(args, process.env, targetDefaultsOf(project));
   const target = await openTarget(config, { start: false });
   return { connection: adminConnection(target), target: { kind: config.kind, admin: target.admin, binDir: config.local.binDir } };
 }
@@ -89,7 +89,7 @@ await runCommand(
     const skip = listFlag(v.skip);
     const strict = Boolean(v.strict);
     const roles: RoleNames | undefined = typeof v['roles-of'] === 'string' ? roleNames(validateName(v['roles-of'], '--roles-of database name')) : undefined;
-    const project = loadProjectConfig({ file: v.config as string | undefined, repoRoot: REPO_ROOT, stateDir: stateDirFor(process.env, REPO_ROOT) });
+    const project = projectConfigFromArgs(args);
     const { connection, target } = await resolveConnection(args, project);
     // JUnit promises a test case per verified subject, so it needs them listed.
     const verbose = Boolean(v.verbose) || typeof v.junit === 'string';
@@ -99,7 +99,7 @@ await runCommand(
       ...(roles ? { roles } : {}),
       ...(only ? { only } : {}),
       ...(skip ? { skip } : {}),
-      migrationsDir: typeof v.migrations === 'string' ? path.resolve(v.migrations) : (project.migrationsDir ?? MIGRATIONS_DIR),
+      migrationsDir: migrationsDirFromArgs(args, project),
       config: project.checks,
       target,
       verbose,

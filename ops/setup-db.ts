@@ -2,7 +2,8 @@
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { readMigrations } from '../core/migrations/files.ts';
-import { MIGRATIONS_DIR } from '../core/paths.ts';
+import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
+import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
 import { changesToReport, describeSetup } from '../core/setup.ts';
 import { openTarget, setupTarget } from '../core/open-target.ts';
 import { EXIT } from '../core/errors.ts';
@@ -14,7 +15,8 @@ await runCommand(
     summary: 'create the least-privilege roles and apply pending migrations (safe, idempotent)',
     options: {
       ...TARGET_OPTIONS,
-      migrations: { type: 'string', description: 'migrations folder (default ./migrations)', valueName: 'DIR' },
+      ...CONFIG_OPTION,
+      migrations: { type: 'string', description: "migrations folder (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
     },
     details: [
       'Starts the local cluster if needed. Converges the five roles to the model (memberships, attributes,',
@@ -25,8 +27,10 @@ await runCommand(
     ].join('\n'),
   },
   async (args) => {
-    const migrations = readMigrations((args.values.migrations as string | undefined) ?? MIGRATIONS_DIR);
-    const config = targetConfigFromArgs(args);
+    // The config file's database, migrations folder and pool budget sit below every flag and variable.
+    const project = projectConfigFromArgs(args);
+    const migrations = readMigrations(migrationsDirFromArgs(args, project));
+    const config = targetConfigFromArgs(args, process.env, targetDefaultsOf(project));
     const target = await openTarget(config, { start: true });
     const progress = progressLine('setup-db');
     const report = await setupTarget(target, migrations, { onProgress: progress });
