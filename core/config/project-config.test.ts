@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -139,6 +139,12 @@ describe('project config: the checks section', () => {
 });
 
 describe('the files in this repository', () => {
+  it('docs/configuration.md lists exactly the default squawk rules', () => {
+    const page = readFileSync(path.join(REPO_ROOT, 'docs/configuration.md'), 'utf8');
+    const para = page.slice(page.indexOf('The default squawk rules:'), page.indexOf('A list in the file replaces it.'));
+    expect([...para.matchAll(/`([a-z-]+)`/g)].map((m) => m[1])).toEqual(SQUAWK_RULES);
+  });
+
   it('our own pgsteward.config.json enables every policy with the values the checks were written for', () => {
     const c = loadProjectConfig({ file: path.join(REPO_ROOT, 'pgsteward.config.json'), repoRoot: REPO_ROOT, stateDir: '/tmp/state', env: {} });
     expect(c.database).toBe('app');
