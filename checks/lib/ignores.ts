@@ -40,7 +40,7 @@ export function applyIgnores(checkId: string, outcome: CheckOutcome, ignores: re
     findings.push({
       object: i.object,
       message: `ignore entry for ${checkId} ${i.object} matches no finding (${i.reason})`,
-      fix: 'remove the entry from ignore in checks/expectations.ts',
+      fix: 'remove the entry from checks.ignore in the configuration file',
       severity: 'warning',
     });
   }

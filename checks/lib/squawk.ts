@@ -47,7 +47,7 @@ export async function runSquawk(cwd: string, files: readonly string[], opts: Squ
   } catch (e) {
     const err = e as { code?: number | string; stdout?: string; stderr?: string; message: string };
     if (err.code === 1 && err.stdout) stdout = err.stdout;
-    else throw new UserError(`squawk failed: ${(err.stderr || err.message).trim().split('\n')[0]}`, 'check squawk.rules in checks/expectations.ts');
+    else throw new UserError(`squawk failed: ${(err.stderr || err.message).trim().split('\n')[0]}`, 'check checks.squawk.rules in the configuration file');
   }
   const enabled = new Set(opts.rules);
   const raw = JSON.parse(stdout || '[]') as Array<{ file: string; line: number; rule_name: string; message: string; help: string | null }>;
