@@ -11,7 +11,8 @@ import { readMigrationFolder } from '../core/migrations/files.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { pgAdmin, withSql } from './db.ts';
 import { loadProjectConfig } from '../core/config/project-config.ts';
-import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, ownership, plannedDatabase, rolesFirst, setupDb, sqlxApp, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
+import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, ledger, ownership, plannedDatabase, rolesFirst, setupDb, setupEnv, sqlxApp, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
+import { runCli } from './cli.ts';
 import { secretUrl } from '../core/db/url.ts';
 import { generatePassword } from '../core/secrets.ts';
 
@@ -215,6 +216,18 @@ describe('pgsteward on an empty database', () => {
 
   it('4. checks with the fixture’s configuration report exactly the planted defects', async () => {
     expect(findings(await checkFixture(db))).toEqual(PLANTED);
+  });
+
+  it('4. the checks CLI with --config and nothing else: the file names the folder, and the report is exactly the planted defects', async () => {
+    // No --migrations: migration-state and the lints compare with the fixture's own folder only because the file says so.
+    const r = await runCli('checks/cli.ts', ['--target', 'dev', '--config', 'test/fixtures/app/pgsteward.config.json', '--json'], setupEnv(db), 180_000);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.policiesNotEvaluated).toEqual(['search']);
+    const found = doc.checks.flatMap((c: { id: string; findings: Array<{ severity: string; object: string }> }) => c.findings.map((f) => [c.id, f.severity, f.object]));
+    expect(found).toEqual(PLANTED);
+    expect(doc.checks.find((c: { id: string }) => c.id === 'migration-state').status).toBe('passed');
   });
 
   it('sqlx migrate info (the real CLI) agrees: every migration installed, none pending', async () => {
