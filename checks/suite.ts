@@ -207,3 +207,12 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
     policiesNotEvaluated: POLICIES.filter((p) => !policies.has(p)),
   };
 }
+
+/**
+ * runChecks held to one application's configuration file (its checks and its migrations
+ * folder), for the commands that run the checks as one step of their own: restore's proof,
+ * verify-backup, cron's checks job.
+ */
+export function runChecksWith(project: { checks: Expectations; migrationsDir: string | undefined }): (opts: RunChecksOptions) => Promise<ChecksReport> {
+  return (opts) => runChecks({ config: project.checks, ...(project.migrationsDir ? { migrationsDir: project.migrationsDir } : {}), ...opts });
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { runChecks } from '../checks/suite.ts';
+import { runChecksWith } from '../checks/suite.ts';
+import { projectConfigFromArgs } from '../core/cli/project-args.ts';
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
 import { CONFIG_OPTION, opsContext } from '../core/cli/ops-context.ts';
@@ -68,7 +69,7 @@ await runCommand(
       return EXIT.ok;
     }
 
-    const jobs = buildJobs({ config, ops, checks: runChecks, logger: log });
+    const jobs = buildJobs({ config, ops, checks: runChecksWith(projectConfigFromArgs(args)), logger: log });
     // With PGSTEWARD_METRICS=cloudwatch (the prod tasks), each finished run publishes the data point its alarm reads.
     const onFinished = (r: RunRecord) => publishRunMetric(r, { logger: log });
     if (once) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { runChecks } from '../checks/suite.ts';
+import { runChecksWith } from '../checks/suite.ts';
+import { projectConfigFromArgs } from '../core/cli/project-args.ts';
 import { describeWayBack, isBackupName, restoreBackup, restoreGuard, storageFor, type BackupSource, type RestoreDestination } from '../core/backup/index.ts';
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { printJson } from '../core/cli/json.ts';
@@ -77,7 +78,7 @@ await runCommand(
       confirm,
       force: Boolean(v.force),
       safetyBackup: !v['no-safety-backup'],
-      checks: runChecks,
+      checks: runChecksWith(projectConfigFromArgs(args)),
       ops,
       logger: log,
       onProgress: progress,

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
-import { runChecks } from '../checks/suite.ts';
+import { runChecksWith } from '../checks/suite.ts';
+import { projectConfigFromArgs } from '../core/cli/project-args.ts';
 import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { paint } from '../core/cli/paint.ts';
 import { progressLine } from '../core/cli/progress.ts';
@@ -33,7 +34,7 @@ await runCommand(
     const target = await openTarget(ctx.config);
     const progress = progressLine('verify-backup');
     const ac = abortOnSignals(ctx.log);
-    const report = await verifyBackup(target, { storage: storageFor(ctx.config, ctx.ops), name: args.positionals[0], checks: runChecks, ops: ctx.ops, logger: ctx.log, onProgress: progress, signal: ac.signal });
+    const report = await verifyBackup(target, { storage: storageFor(ctx.config, ctx.ops), name: args.positionals[0], checks: runChecksWith(projectConfigFromArgs(args)), ops: ctx.ops, logger: ctx.log, onProgress: progress, signal: ac.signal });
     progress('');
     const v = report.verification;
     if (args.values.json) {
