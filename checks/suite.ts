@@ -209,10 +209,11 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
 }
 
 /**
- * runChecks held to one application's configuration file (its checks and its migrations
- * folder), for the commands that run the checks as one step of their own: restore's proof,
- * verify-backup, cron's checks job.
+ * runChecks held to the configuration file's checks and migrations folder, for the commands
+ * that run the checks as one step of their own: restore's proof, verify-backup, cron's checks
+ * job. A file without a `checks` section (the stacks write ops-only files for their jobs)
+ * leaves them on this repository's own settings, as before the checks moved into the file.
  */
-export function runChecksWith(project: { checks: Expectations; migrationsDir: string | undefined }): (opts: RunChecksOptions) => Promise<ChecksReport> {
-  return (opts) => runChecks({ config: project.checks, ...(project.migrationsDir ? { migrationsDir: project.migrationsDir } : {}), ...opts });
+export function runChecksWith(project: { checks: Expectations; hasChecks: boolean; migrationsDir: string | undefined }): (opts: RunChecksOptions) => Promise<ChecksReport> {
+  return (opts) => runChecks({ ...(project.hasChecks ? { config: project.checks } : {}), ...(project.migrationsDir ? { migrationsDir: project.migrationsDir } : {}), ...opts });
 }

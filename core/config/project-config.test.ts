@@ -27,7 +27,9 @@ function refusal(raw: unknown): string {
 describe('project config: the checks section', () => {
   it('with no file at all, no policy is enabled and every setting is the generic default', () => {
     const c = parseProjectConfig(undefined, { ...ctx, file: undefined });
-    expect(c).toMatchObject({ source: undefined, database: undefined, migrationsDir: undefined, pool: {} });
+    expect(c).toMatchObject({ source: undefined, database: undefined, migrationsDir: undefined, pool: {}, hasChecks: false });
+    expect(parse({ cron: { timezone: 'UTC' } }).hasChecks).toBe(false);
+    expect(parse({ checks: {} }).hasChecks).toBe(true);
     expect(c.checks).toEqual({
       configFile: undefined,
       policies: [],

@@ -22,6 +22,8 @@ export interface ProjectConfig {
   pool: Partial<PoolBudget>;
   /** The checks' settings; `pool` there is the decided budget, environment included. */
   checks: Expectations;
+  /** The file has a `checks` section (an ops-only file, as the stacks write for their jobs, has none). */
+  hasChecks: boolean;
   ops: OpsConfig;
 }
 
@@ -63,6 +65,7 @@ export function parseProjectConfig(raw: unknown, ctx: { file: string | undefined
     migrationsDir: migrations === undefined ? undefined : path.resolve(ctx.baseDir, migrations),
     pool: filePool,
     checks: parseChecksSection(r, top.checks, { file: ctx.file, pool: parsePoolBudget(ctx.env ?? process.env, filePool) }),
+    hasChecks: top.checks !== undefined,
     ops: parseOpsConfig(raw, ctx),
   };
 }

@@ -146,9 +146,10 @@ describe('runner Dockerfile', () => {
     expect(build!.lines.join('\n')).toContain('node_modules/.bin/tsx infra/build/bundle.ts runner /out');
   });
 
-  it('puts only the bundles, squawk, the RDS roots, the migrations and our SQL extensions in the final image, run as an unprivileged user', () => {
+  it('puts only the bundles, squawk, the RDS roots, the migrations, our checks settings and our SQL extensions in the final image, run as an unprivileged user', () => {
+    // pgsteward.config.json: the checks restore's proof and verify-backup run on our database (checks/expectations.ts reads it under the image root).
     // extensions/: a restore or verify on RDS registers our pg_uuidv7 through pg_tle from these files (core/extensions/bundled.ts reads them under the image root).
-    expect(final!.lines.filter((l) => l.startsWith('COPY'))).toEqual(['COPY --from=build /out/ ./', 'COPY migrations ./migrations', 'COPY extensions ./extensions']);
+    expect(final!.lines.filter((l) => l.startsWith('COPY'))).toEqual(['COPY --from=build /out/ ./', 'COPY migrations ./migrations', 'COPY pgsteward.config.json ./pgsteward.config.json', 'COPY extensions ./extensions']);
     expect(final!.lines).toContain('USER node');
     expect(final!.lines.join('\n')).not.toMatch(/build-essential|npm ci|git /);
   });

@@ -20,6 +20,7 @@ export const RUNNER_CONTEXT = [
   'infra/runner',
   'infra/rds-ca.ts',
   'migrations',
+  'pgsteward.config.json',
   'extensions',
   RUNNER_DOCKERFILE,
 ] as const;

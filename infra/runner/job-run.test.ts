@@ -73,6 +73,7 @@ beforeAll(async () => {
   // The image's /app, as its Dockerfile assembles it.
   await writeRunnerBundles(appDir);
   cpSync(MIGRATIONS_DIR, path.join(appDir, 'migrations'), { recursive: true });
+  cpSync(path.join(REPO_ROOT, 'pgsteward.config.json'), path.join(appDir, 'pgsteward.config.json'));
   cpSync(EXTENSIONS_DIR, path.join(appDir, 'extensions'), { recursive: true });
   mkdirSync(path.join(appDir, 'node_modules', '@squawk-cli'), { recursive: true });
   symlinkSync(path.join(REPO_ROOT, 'node_modules', 'squawk-cli'), path.join(appDir, 'node_modules', 'squawk-cli'));
