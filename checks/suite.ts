@@ -52,7 +52,7 @@ export interface RunChecksOptions {
    * does not say never has a scratch database created on its server. `admin` defaults to
    * `connection` on the maintenance database.
    */
-  target?: { kind: TargetKind; admin?: ConnectionSettings | undefined; binDir?: string | undefined; referenceOnServer?: boolean | undefined };
+  target?: { kind: TargetKind; admin?: ConnectionSettings | undefined; binDir?: string | undefined };
 }
 
 class Rollback extends Error {}
@@ -171,7 +171,6 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
         kind: opts.target?.kind ?? 'prod',
         admin: opts.target?.admin ?? { ...opts.connection, database: MAINTENANCE_DATABASE },
         binDir: opts.target?.binDir,
-        referenceOnServer: opts.target?.referenceOnServer,
       },
       recordQuery: () => {
         queries++;

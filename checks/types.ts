@@ -105,12 +105,6 @@ export interface CheckTarget {
   admin: ConnectionSettings;
   /** PostgreSQL bin folder for an ephemeral cluster (LOCAL_PG_BIN); default the embedded binaries. */
   binDir?: string | undefined;
-  /**
-   * The database under check is a scratch database this run created on the server (restore-db,
-   * verify-backup): the reference may be one more beside it, whatever the kind. A prod runner
-   * image has no PostgreSQL server binaries for an ephemeral cluster, and needs none.
-   */
-  referenceOnServer?: boolean | undefined;
 }
 
 /**

@@ -59,7 +59,6 @@ export async function runDrift(ctx: CheckContext): Promise<DriftReport> {
     kind: ctx.target.kind,
     admin: ctx.target.admin,
     binDir: ctx.target.binDir,
-    referenceOnServer: ctx.target.referenceOnServer,
     database: ctx.database,
     migrations: readMigrations(ctx.migrationsDir),
     roles: ctx.roles,

@@ -22,13 +22,11 @@ export interface ChecksTarget {
   kind: TargetKind;
   admin?: ConnectionSettings;
   binDir?: string | undefined;
-  /** schema-drift may build its reference as a scratch database on this server, whatever its kind (see CheckTarget). */
-  referenceOnServer?: boolean;
 }
 
 /** What the checks need to know about a target: its kind, its server, LOCAL_PG_BIN. */
-export function checksTarget(t: Pick<Target, 'config' | 'admin'>, scratch?: { onServer: true }): ChecksTarget {
-  return { kind: t.config.kind, admin: t.admin, binDir: t.config.local.binDir, ...(scratch ? { referenceOnServer: true } : {}) };
+export function checksTarget(t: Pick<Target, 'config' | 'admin'>): ChecksTarget {
+  return { kind: t.config.kind, admin: t.admin, binDir: t.config.local.binDir };
 }
 
 export type ChecksRunner = (opts: { connection: ConnectionSettings; roles?: RoleNames; target?: ChecksTarget }) => Promise<ChecksOutcome>;

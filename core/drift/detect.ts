@@ -25,8 +25,6 @@ export interface DetectDriftInput {
   roles?: RoleNames | undefined;
   /** Bin folder for prod's ephemeral cluster (LOCAL_PG_BIN); default the embedded binaries. */
   binDir?: string | undefined;
-  /** Build the reference on the live server even for prod (see ReferenceInput). */
-  referenceOnServer?: boolean | undefined;
   tempRoot?: string | undefined;
   onProgress?: ((message: string) => void) | undefined;
   /** Sees every statement sent to the live database (to count them, or to prove they only read). */
@@ -151,7 +149,7 @@ export async function detectDrift(input: DetectDriftInput): Promise<DriftReport>
   const { migrations, notes } = migrationsForReference(input.migrations, live.ledger);
   const t1 = performance.now();
   return withReference(
-    { kind: input.kind, admin: input.admin, database: input.database, major: live.snapshot.major, migrations, binDir: input.binDir, referenceOnServer: input.referenceOnServer, tempRoot: input.tempRoot, onProgress: progress },
+    { kind: input.kind, admin: input.admin, database: input.database, major: live.snapshot.major, migrations, binDir: input.binDir, tempRoot: input.tempRoot, onProgress: progress },
     async (ref) => {
       const t2 = performance.now();
       progress('reading the reference catalog');

@@ -12,8 +12,7 @@ import { createScratch, dropScratch, newScratch, sweepAbandonedScratch } from '.
  * The reference: the same migrations, with the same setup (roles, privileges, default
  * privileges), applied to an empty database on a server of the same major version.
  * - local and dev: a scratch database on the live server itself;
- * - prod: never on prod. An ephemeral cluster from the local binaries, in a temp folder;
- *   except beside a scratch database a restore or verification made (referenceOnServer).
+ * - prod: never on prod. An ephemeral cluster from the local binaries, in a temp folder.
  * Either is removed when the caller's function returns or throws, and on SIGINT/SIGTERM.
  */
 
@@ -37,11 +36,6 @@ export interface ReferenceInput {
   /** The live server's major version. */
   major: number;
   migrations: readonly Migration[];
-  /**
-   * A scratch database on the live server even for prod: the live database is itself a scratch
-   * database a restore or verification made there, so the server is already ours to write to.
-   */
-  referenceOnServer?: boolean | undefined;
   /** For prod: the PostgreSQL bin folder of the ephemeral cluster (default: the embedded binaries). */
   binDir?: string | undefined;
   /** Parent folder of the ephemeral cluster's temp folder (default os.tmpdir()). */
@@ -53,7 +47,7 @@ const POOL = { max: 10, min: 2, instances: 1 };
 
 /** Builds the reference, runs `fn` with it, and always removes it. */
 export async function withReference<T>(input: ReferenceInput, fn: (ref: Reference) => Promise<T>): Promise<T> {
-  return input.kind === 'prod' && input.referenceOnServer !== true ? onEphemeralCluster(input, fn) : onSameServer(input, fn);
+  return input.kind === 'prod' ? onEphemeralCluster(input, fn) : onSameServer(input, fn);
 }
 
 async function onEphemeralCluster<T>(input: ReferenceInput, fn: (ref: Reference) => Promise<T>): Promise<T> {

@@ -103,7 +103,7 @@ export async function restoreBackup(target: Target, opts: RestoreOptions): Promi
         await fillDestination(pgRestore, target, adminConnection(target, staged), resolved.dump.file, model, { signal, env, onItem: (n) => progress(`restoring: ${n} items`) });
         checkpoint(signal);
         progress('running checks');
-        const proof = await examineRestore(adminConnection(target, staged), manifest, model.roles, opts.checks, checksTarget(target, { onServer: true }));
+        const proof = await examineRestore(adminConnection(target, staged), manifest, model.roles, opts.checks, checksTarget(target));
         checkpoint(signal);
         const wayBack = replacing ? await replaceExisting(maint, target, staged, proof, opts, log) : await keepDestination(maint, database).then(() => undefined);
         cleanup.keep();
