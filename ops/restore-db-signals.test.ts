@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,4 +95,30 @@ describe('verify-backup and restore-db interrupted (PostgreSQL 17, pg_dump/pg_re
       });
     }
   });
+
+  it('SIGKILL during restore-db leaves a marked scratch database; the next restore-db removes it', async () => {
+    const before = await databases();
+    const target = `${big.database}_k1`;
+    const child = spawnCli('ops/restore-db.ts', [path.basename(dump.location), '--as', target], big.env);
+    // A new database is restored under its own name, marked until the restore has landed.
+    await waitFor(async () => (await sessionsOn(target)) > 0, 60_000, 'pg_restore to start');
+    child.kill('SIGKILL');
+    await exitOf(child);
+    const left = (await databases()).filter((d) => !before.includes(d));
+    expect(left).toEqual([target]);
+    await waitFor(async () => (await sessionsOn(left[0]!)) === 0, 60_000, 'the orphaned pg_restore to end');
+
+    const second = `${big.database}_k2`;
+    try {
+      const again = await runCli('ops/restore-db.ts', [path.basename(dump.location), '--as', second, '--json'], big.env, 180_000);
+      expect([0, 1]).toContain(again.code);
+      expect(JSON.parse(again.stdout).rowCounts).toEqual({ ok: true, tables: 10, mismatches: [] });
+      expect(again.stderr).toContain(left[0]);
+      expect(await databases()).toEqual([...before, second].sort());
+    } finally {
+      await withSql(clusterAdmin(), async (sql) => {
+        for (const d of [second, target]) await sql.unsafe(`drop database if exists ${ident(d)} with (force)`);
+      });
+    }
+  }, 240_000);
 });
