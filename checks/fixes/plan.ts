@@ -168,7 +168,11 @@ export function planFixes(candidates: readonly FixCandidate[], facts: CatalogFac
       parts.push(`-- Guards: an invalid index left by a failed concurrent build of the same name is dropped, so the build in its own file runs again.`);
       for (const b of builds) parts.push(invalidIndexGuard((b.statement as { index: string }).index));
     }
-    for (const s of tx) parts.push(`${source(s)}\n${s.statement.sql}`);
+    // A finding's statements stay together, under one line saying what they repair.
+    for (const [k, s] of tx.entries()) {
+      if (k > 0 && tx[k - 1]!.from === s.from) parts[parts.length - 1] += `\n${s.statement.sql}`;
+      else parts.push(`${source(s)}\n${s.statement.sql}`);
+    }
     drafts.push({ description: 'pgsteward_fixes', noTransaction: false, body: parts.join('\n\n'), steps: tx });
   }
   const alone = (verb: string, list: Step[]) => {
