@@ -20,6 +20,8 @@ export interface FixCandidate {
   fix: string;
   fixable: boolean;
   severity: Severity;
+  /** schema-drift's detail: a difference in privileges or ownership alone is setup-db's to converge. */
+  drift?: { kind: string; fields: ReadonlyArray<{ field: string }> } | undefined;
 }
 
 export interface IndexFact {
@@ -71,9 +73,11 @@ const CONVERGED_BY_SETUP = new Set(['privileges']);
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
+const accessOnly = (c: FixCandidate) => c.drift?.kind === 'changed' && c.drift.fields.length > 0 && c.drift.fields.every((f) => f.field === 'privileges' || f.field === 'owner');
+
 /** Why a finding cannot be written, or undefined when it can. */
 function refusal(c: FixCandidate, statements: readonly FixStatement[]): string | undefined {
-  if (CONVERGED_BY_SETUP.has(c.check)) return `setup-db converges roles and privileges to the model by itself; no migration is written (${oneLine(c.fix)})`;
+  if (CONVERGED_BY_SETUP.has(c.check) || accessOnly(c)) return `setup-db converges roles and privileges to the model by itself; no migration is written (${oneLine(c.fix)})`;
   if (!c.fixable) return `needs a person: ${oneLine(c.fix)}`;
   if (statements.length === 0) return 'its fix has no SQL statement';
   const lost = destructiveStatements(statements.map((s) => s.sql).join('\n'));

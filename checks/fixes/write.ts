@@ -35,7 +35,7 @@ export interface WriteFixesResult {
 }
 
 export function candidatesOf(report: ChecksReport): FixCandidate[] {
-  return report.results.flatMap((r) => r.findings.map((f) => ({ check: r.id, object: f.object, message: f.message, fix: f.fix, fixable: f.fixable, severity: f.severity })));
+  return report.results.flatMap((r) => r.findings.map((f) => ({ check: r.id, object: f.object, message: f.message, fix: f.fix, fixable: f.fixable, severity: f.severity, drift: f.drift })));
 }
 
 export async function writeFixes(input: WriteFixesInput): Promise<WriteFixesResult> {
