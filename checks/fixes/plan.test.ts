@@ -39,6 +39,7 @@ describe('fixStatements', () => {
     expect(fixStatements(dupDrop.fix)[0]).toMatchObject({ kind: 'drop-index', index: 'public.events_kind_again_idx' });
     expect(fixStatements('REINDEX INDEX CONCURRENTLY public.x_idx;')[0]).toMatchObject({ kind: 'reindex', index: 'public.x_idx' });
     expect(fixStatements('REINDEX TABLE CONCURRENTLY public.x;')[0]!.kind).toBe('alone');
+    expect(fixStatements('CREATE INDEX CONCURRENTLY ON public.x (a);')[0]!.kind).toBe('alone');
     expect(fixStatements("DROP TRIGGER t ON public.a; COMMENT ON TABLE public.a IS 'x;y';").map((s) => s.kind)).toEqual(['transactional', 'transactional']);
   });
 });
@@ -122,6 +123,17 @@ describe('planFixes', () => {
     const plan = planFixes([title, body, rebuild], NO_FACTS, SEQ, NOW);
     expect(plan.files[0]!.sql.match(/CREATE EXTENSION/g)).toHaveLength(1);
     expect(plan.files.map((f) => f.name)).toEqual(['0005_pgsteward_fixes.sql', '0006_pgsteward_create_docs_title_trgm_idx.sql', '0007_pgsteward_create_docs_body_trgm_idx.sql']);
+  });
+
+  it('leaves drift in privileges or owners alone to setup-db, and other drift to a person', () => {
+    const drift = (fields: string[]) =>
+      finding('schema-drift', 'public.orders', 'Either make it official with a migration … or put the database back …', { fixable: false, drift: { kind: 'changed', fields: fields.map((field) => ({ field })) } });
+    const plan = planFixes([drift(['privileges']), drift(['owner', 'privileges']), drift(['privileges', 'definition'])], NO_FACTS, SEQ, NOW);
+    expect(plan.notWritten.map((n) => n.reason.split(';')[0])).toEqual([
+      'setup-db converges roles and privileges to the model by itself',
+      'setup-db converges roles and privileges to the model by itself',
+      'needs a person: Either make it official with a migration … or put the database back …',
+    ]);
   });
 
   it('writes nothing when nothing is fixable', () => {

@@ -29,7 +29,8 @@ const NAMED = ['foreign-key-indexes', 'duplicate-indexes', 'updated-at-triggers'
 const PROVABLE = CHECKS.filter((c) => {
   const meta = fixtureMeta(fixtureOf(c.id));
   if (meta.migration || meta.migrated) return false;
-  return c.id === 'privileges' || /"fixable"|fixable: true|fixable: !|fixable: r\./.test(readFileSync(new URL(`../rules/${c.id}.ts`, import.meta.url), 'utf8'));
+  // A rule that can mark a finding fixable at all; privileges, whose repairs setup-db makes.
+  return c.id === 'privileges' || /\bfixable: (?!false\b)/.test(readFileSync(new URL(`../rules/${c.id}.ts`, import.meta.url), 'utf8'));
 }).map((c) => c.id);
 
 /**

@@ -36,7 +36,8 @@ export function classifyStatement(tokens: readonly Token[], text: string): FixSt
     const table = readName(tokens, j);
     j = table.next;
     // An index lives in its table's schema; CREATE INDEX does not take a qualified index name.
-    if (name.parts.length === 1 && table.parts.length >= 1) {
+    // A build without a name (`CREATE INDEX CONCURRENTLY ON t …`) gets one from PostgreSQL: nothing to guard by name.
+    if (name.parts.length === 1 && !word(tokens[i], 'on') && table.parts.length >= 1) {
       const schema = table.parts.length > 1 ? table.parts[table.parts.length - 2]! : undefined;
       const index = schema ? showName([schema, name.parts[0]!]) : showName(name.parts);
       return { kind: 'create-index', sql, index, table: showName(table.parts), unique };

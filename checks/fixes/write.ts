@@ -79,7 +79,8 @@ export function writeFixesExitCode(r: WriteFixesResult): ExitCode {
 
 export function formatWriteFixes(r: WriteFixesResult): string {
   const out: string[] = [];
-  const where = path.relative(process.cwd(), r.dir) || '.';
+  const rel = path.relative(process.cwd(), r.dir);
+  const where = rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? r.dir : rel;
   const n = r.plan.files.length;
   if (n === 0) out.push(`write-fixes: nothing to write into ${where}: no finding has a mechanical fix`);
   else {
