@@ -23,7 +23,7 @@ export function folderLayout(folder: Pick<MigrationFolder, 'migrations' | 'downs
   const last = versions.length ? versions.reduce((a, b) => (a > b ? a : b)) : undefined;
   const lastPrefix = prefixes.find((p) => last !== undefined && BigInt(p) === last) ?? '';
   const style = prefixes.length === 0 || prefixes.every((p) => TIMESTAMP.test(p)) ? 'timestamp' : 'sequential';
-  return { style, reversible: folder.reversible, width: style === 'sequential' ? Math.max(lastPrefix.replace(/^[+-]/, '').length, 4) : 14, last };
+  return { style, reversible: folder.reversible, width: style === 'sequential' ? lastPrefix.replace(/^[+-]/, '').length : 14, last };
 }
 
 /** `YYYYMMDDHHMMSS` in UTC. */

@@ -153,7 +153,8 @@ describe('file names follow the folder', () => {
 
   it('sequential: the next version at the folder’s width', () => {
     expect(layoutOf(['0001_a.sql', '0002_b.sql'])).toEqual({ style: 'sequential', reversible: false, width: 4, last: 2n });
-    expect(nextVersions(layoutOf(['1_a.sql', '9_b.sql']), 2, NOW)).toEqual(['0010', '0011']);
+    expect(nextVersions(layoutOf(['1_a.sql', '9_b.sql']), 2, NOW)).toEqual(['10', '11']);
+    expect(nextVersions(layoutOf(['0098_a.sql', '0099_b.sql']), 2, NOW)).toEqual(['0100', '0101']);
     expect(nextVersions(layoutOf(['000001_a.sql']), 1, NOW)).toEqual(['000002']);
   });
 
