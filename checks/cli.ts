@@ -70,7 +70,7 @@ await runCommand(
       '  npm run checks -- --target prod --json          # DATABASE_URL is the admin connection',
       '  npm run checks -- --url postgres://admin@127.0.0.1:5432/app_restore --roles-of app',
       '  npm run checks -- --skip migration-state --junit reports/checks.xml',
-      '  npm run checks -- --write-fixes --dry-run                # the migrations that would repair the findings',
+      '  npm run checks -- --write-fixes --dry-run        # the migrations that would repair the findings',
       '',
       'Checks:',
       ids,
