@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseMigrationFolder } from '../../core/migrations/files.ts';
 import { folderLayout, nextVersions, type FolderLayout } from './naming.ts';
-import { invalidIndexGuard, planFixes, type CatalogFacts, type FixCandidate } from './plan.ts';
+import { invalidIndexGuard, planFixes, type CatalogFacts, type FixCandidate, type FixPlan } from './plan.ts';
+import { writeFixesExitCode, type WriteFixesResult } from './write.ts';
 import { fixStatements } from './statements.ts';
 
 const NOW = new Date('2026-12-02T16:30:05Z');
@@ -173,5 +174,23 @@ describe('file names follow the folder', () => {
 
   it('an empty folder gets timestamps, as sqlx migrate add does', () => {
     expect(layoutOf([]).style).toBe('timestamp');
+  });
+});
+
+describe('writeFixesExitCode', () => {
+  const result = (notWritten: FixPlan['notWritten'], notRun: string[] = []): WriteFixesResult => ({
+    dir: '/m',
+    dryRun: false,
+    layout: SEQ,
+    plan: { files: [], written: [], notWritten },
+    notRun,
+  });
+  const left = (severity: 'error' | 'warning', reason: string) => ({ check: 'x', object: 'o', severity, reason });
+  it('is 1 only while an error-level finding waits for a person; 2 when a check could not run', () => {
+    expect(writeFixesExitCode(result([]))).toBe(0);
+    expect(writeFixesExitCode(result([left('warning', 'needs a person: x')]))).toBe(0);
+    expect(writeFixesExitCode(result([left('error', 'setup-db converges roles and privileges to the model by itself; …')]))).toBe(0);
+    expect(writeFixesExitCode(result([left('error', 'needs a person: x')]))).toBe(1);
+    expect(writeFixesExitCode(result([], ['search']))).toBe(2);
   });
 });
