@@ -72,6 +72,14 @@ describe('the fixture application: checks --write-fixes, setup-db, checks', () =
     expect(formatWriteFixes(written)).toContain('up-only: no .down.sql is written');
   });
 
+  it('the written files, pending, pass migration-lint and migration-data-preservation', async () => {
+    const lint = await runChecks({ connection: db.as(), migrationsDir: dir, expectations: config.expectations, only: ['migration-lint', 'migration-data-preservation'] });
+    expect(lint.results.map((r) => [r.id, r.findings.length, r.passed.length])).toEqual([
+      ['migration-data-preservation', 0, written.plan.files.length],
+      ['migration-lint', 0, written.plan.files.length],
+    ]);
+  });
+
   it('setup-db applies them; checks then report no error-level finding, nothing at all from the planted rules; the rows are unchanged', async () => {
     const setup = await setupDb(db, dir);
     expect(setup.stderr).toBe('');
