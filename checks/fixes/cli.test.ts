@@ -64,7 +64,7 @@ describe('checks --write-fixes', () => {
   }, 120_000);
 
   it('--dry-run prints the files and writes none', async () => {
-    const r = await run(['--write-fixes', dir, '--dry-run']);
+    const r = await run(['--migrations', dir, '--write-fixes', dir, '--dry-run']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^write-fixes: would write 3 migrations into .*, repairing 3 findings$/m);
@@ -95,12 +95,12 @@ describe('checks --write-fixes', () => {
     ]);
     expect(readdirSync(dir).filter((f) => f.includes('pgsteward')).sort()).toEqual(doc.files.map((f: { name: string }) => f.name));
 
-    const pending = await run(['--write-fixes', dir]);
+    const pending = await run(['--migrations', dir, '--write-fixes']);
     expect(pending.code).toBe(2);
     expect(pending.stderr).toBe('error: 3 migrations are not applied yet (0006_pgsteward_fixes.sql, …), so the findings describe a schema they will change; apply them first (npm run setup-db), then write fixes\n');
 
     await setup();
-    const again = await run(['--write-fixes', dir]);
+    const again = await run(['--migrations', dir, '--write-fixes']);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^write-fixes: nothing to write into .*: no finding has a mechanical fix$/m);
