@@ -93,6 +93,7 @@ describe('the fixture application: checks --write-fixes, setup-db, checks', () =
       const b = perRule(before);
       const a = perRule(after);
       console.log(Object.keys(b).map((id) => `${id.padEnd(28)} ${b[id]} -> ${a[id]}`).join('\n'));
+      console.log(formatWriteFixes({ ...written, dryRun: true }));
     }
     const again = await writeFixes({ report: after, connection: db.as(), dir, dryRun: false });
     expect(again.plan.files).toEqual([]);
