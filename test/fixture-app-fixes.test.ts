@@ -8,7 +8,7 @@ import { formatWriteFixes, writeFixes, type WriteFixesResult } from '../checks/f
 import { readMigrationFolder } from '../core/migrations/files.ts';
 import { withSql } from './db.ts';
 import { readAppConfig } from './fixture-config.ts';
-import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, setupDb, type InteropDatabase } from './interop/sqlx.ts';
+import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, rolesFirst, setupDb, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
 
 /**
  * Issue 15, "done means": the realistic sqlx application (test/fixtures/app) with its planted
@@ -98,5 +98,31 @@ describe('the fixture application: checks --write-fixes, setup-db, checks', () =
     const again = await writeFixes({ report: after, connection: db.as(), dir, dryRun: false });
     expect(again.plan.files).toEqual([]);
     expect(readMigrationFolder(dir).migrations).toHaveLength(8 + written.plan.files.length);
+  }, 180_000);
+});
+
+describe('the written files under the real sqlx-cli', () => {
+  it('sqlx migrate run applies them as it applies the application’s own (each -- no-transaction file alone), and the checks agree', async () => {
+    tools(); // no sqlx toolchain: this fails with the one line that says why
+    const db = await rolesFirst('fxfixsq');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-fixture-app-sqlx-'));
+    cpSync(FIXTURE_MIGRATIONS, dir, { recursive: true });
+    const first = await sqlxMigrate('run', dir, db.url('migrator'));
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const check = () => runChecks({ connection: db.as(), migrationsDir: dir, expectations: config.expectations, target: { kind: 'local' } });
+    const before = await check();
+    const written = await writeFixes({ report: before, connection: db.as(), dir, dryRun: false });
+    expect(written.plan.files).toHaveLength(3);
+    const run = await sqlxMigrate('run', dir, db.url('migrator'));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout.trimEnd().split('\n').map((l) => l.replace(/ \([\d.]+[µnm]?s\)$/, ''))).toEqual(
+      readMigrationFolder(dir).migrations.slice(8).map((m) => `Applied ${m.version}/migrate ${m.description}`),
+    );
+    // What is left is what sqlx alone leaves (the ledger's privileges, which setup-db fences): nothing the fixes wrote, nothing new.
+    const all = (r: ChecksReport) => r.results.flatMap((x) => x.findings.map((f) => `${x.id} ${f.object}`));
+    const after = all(await check());
+    expect(after.filter((k) => !all(before).includes(k))).toEqual([]);
+    expect(after.filter((k) => written.plan.written.some((w) => `${w.check} ${w.object}` === k))).toEqual([]);
+    expect(after).toEqual(['schema-drift public._sqlx_migrations']);
   }, 180_000);
 });
