@@ -2,7 +2,7 @@
 {
   "findings": [
     "public.orders.orders_account_id_fkey", "public.shipments.shipments_account_id_region_fkey",
-    "public.invoices.invoices_account_id_fkey", "public.credits.credits_account_id_fkey"
+    "public.invoices.invoices_account_id_fkey", "public.vouchers.vouchers_account_id_fkey"
   ]
 }
 */
@@ -23,8 +23,8 @@ CREATE INDEX shipments_region_account_idx ON shipments (region, account_id);
 CREATE TABLE invoices (id int PRIMARY KEY, account_id int REFERENCES accounts (id));
 CREATE INDEX invoices_open_account_idx ON invoices (account_id) WHERE id > 100;
 
-CREATE TABLE credits (id int PRIMARY KEY, account_id int REFERENCES accounts (id), void boolean NOT NULL DEFAULT false);
-CREATE INDEX credits_live_account_idx ON credits (account_id) WHERE account_id IS NOT NULL AND NOT void;
+CREATE TABLE vouchers (id int PRIMARY KEY, account_id int REFERENCES accounts (id), void boolean NOT NULL DEFAULT false);
+CREATE INDEX vouchers_live_account_idx ON vouchers (account_id) WHERE account_id IS NOT NULL AND NOT void;
 
 -- Covered: the leading columns of a wider index, in order.
 CREATE TABLE payments (id int PRIMARY KEY, account_id int REFERENCES accounts (id), paid_at date);

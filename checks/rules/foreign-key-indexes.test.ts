@@ -42,10 +42,10 @@ describe('foreign-key-indexes', () => {
   it('fails and names each uncovered foreign key', () => {
     expect(r.status).toBe('failed');
     expect(objects(r).sort()).toEqual([
-      'public.credits.credits_account_id_fkey',
       'public.invoices.invoices_account_id_fkey',
       'public.orders.orders_account_id_fkey',
       'public.shipments.shipments_account_id_region_fkey',
+      'public.vouchers.vouchers_account_id_fkey',
     ]);
   });
 
@@ -65,7 +65,7 @@ describe('foreign-key-indexes', () => {
       { table: 'public.transfers', columns: ['account_id', 'region'], index: 'transfers_account_region_idx', covers: true },
       { table: 'public."Notes"', columns: ['"Account Id"'], index: 'notes_account_idx', covers: true },
       { table: 'public.invoices', columns: ['account_id'], index: 'invoices_open_account_idx', covers: false },
-      { table: 'public.credits', columns: ['account_id'], index: 'credits_live_account_idx', covers: false },
+      { table: 'public.vouchers', columns: ['account_id'], index: 'vouchers_live_account_idx', covers: false },
     ];
     for (const p of partial) {
       const used = (await lookupIndexes(connection, p.table, p.columns, true)).some((n) => n.endsWith(`: ${p.index}`));
