@@ -43,14 +43,14 @@ describe('updated-at-triggers', () => {
 
 describe('updated-at-triggers fixes use what the database has', () => {
   /** A database with `setup`, the check's result on it, and the result once its fixes are applied. */
-  async function fixAndRecheck(setup: string): Promise<{ before: CheckResult; after: CheckResult }> {
+  async function fixAndRecheck(setup: string): Promise<{ before: CheckResult; after: CheckResult; functions: CheckResult }> {
     const database = await createDatabase('ckupd');
     await withSql(pgAdmin(database), (sql) => sql.unsafe(setup));
     const opts = { connection: pgAdmin(database) };
     const before = await runOne('updated-at-triggers', opts);
     for (const f of before.findings) expect(await lintFix(f.fix), f.fix).toEqual([]);
     await applyFixes(opts.connection, before.findings);
-    return { before, after: await runOne('updated-at-triggers', opts) };
+    return { before, after: await runOne('updated-at-triggers', opts), functions: await runOne('function-search-path', opts) };
   }
 
   it("calls the database's own trigger function for the column, whatever its name", async () => {
@@ -72,8 +72,11 @@ describe('updated-at-triggers fixes use what the database has', () => {
   });
 
   it('creates the function it calls when the database has none, in a fix each table can run in turn', async () => {
-    const { before, after } = await fixAndRecheck(`CREATE TABLE a (id int PRIMARY KEY, updated_at timestamptz); CREATE TABLE b (id int PRIMARY KEY, updated_at timestamptz);`);
+    const { before, after, functions } = await fixAndRecheck(`CREATE TABLE a (id int PRIMARY KEY, updated_at timestamptz); CREATE TABLE b (id int PRIMARY KEY, updated_at timestamptz);`);
     expect(before.findings).toHaveLength(2);
+    // The function it creates pins its search_path, so the fix brings no finding from another check either.
+    expect(functions.findings).toEqual([]);
+    expect(functions.passedCount).toBe(1);
     for (const f of before.findings) expect(f.fix).toMatch(/^CREATE OR REPLACE FUNCTION set_updated_at\(\) RETURNS trigger .*\nCREATE TRIGGER \w+ BEFORE UPDATE ON public\.[ab] FOR EACH ROW EXECUTE FUNCTION set_updated_at\(\);$/);
     expect(after.findings).toEqual([]);
   });
@@ -117,6 +120,6 @@ describe('judgeTriggers', () => {
     expect(setterFunction(facts({ common_call: "moddatetime('updated_at')", configured_function: 'set_updated_at', moddatetime_schema: 'public' }), ex)).toEqual({ call: "moddatetime('updated_at')" });
     expect(setterFunction(facts({ configured_function: 'set_updated_at', moddatetime_schema: 'public' }), ex)).toEqual({ call: 'set_updated_at()' });
     expect(setterFunction(facts({ moddatetime_schema: 'ext' }), ex)).toEqual({ call: 'ext.moddatetime(updated_at)' });
-    expect(setterFunction(facts({}), ex).create).toMatch(/^CREATE OR REPLACE FUNCTION set_updated_at\(\) RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN NEW\.updated_at := now\(\); RETURN NEW; END \$\$;$/);
+    expect(setterFunction(facts({}), ex).create).toBe('CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;');
   });
 });

@@ -142,7 +142,8 @@ export function setterFunction(facts: Pick<TriggerFacts, 'common_call' | 'config
   // OR REPLACE: the same text for every table's fix, so they can run one after another.
   return {
     call: `${fn}()`,
-    create: `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.${derivedIdent(col)} := now(); RETURN NEW; END $$;`,
+    // Pinned as migration 0001 pins ours, so function-search-path has nothing to say about it.
+    create: `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN NEW.${derivedIdent(col)} := now(); RETURN NEW; END $$;`,
   };
 }
 
@@ -243,7 +244,7 @@ export function judgeTriggerProbes(results: TriggerProbeResults, setter: SetterF
         message: `a probe UPDATE on ${r.tbl} left ${r.column} at ${got.value.after}: trigger ${t.name} (${t.function}) does not move it`,
         ...(replacement && replacement !== t.call
           ? { fix: `${needs}DROP TRIGGER ${t.name} ON ${r.tbl}; CREATE TRIGGER ${t.name} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${replacement};`, fixable: replacement === proven }
-          : { fix: `CREATE OR REPLACE FUNCTION ${t.function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.${r.column} := now(); RETURN NEW; END $$;` }),
+          : { fix: `CREATE OR REPLACE FUNCTION ${t.function}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN NEW.${r.column} := now(); RETURN NEW; END $$;` }),
       });
     }
   }
