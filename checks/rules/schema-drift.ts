@@ -42,7 +42,7 @@ export function judgeDrift(r: Pick<DriftReport, 'findings' | 'notes' | 'referenc
     findings.push({
       object: 'migrations',
       message: `not compared: ${note}`,
-      fix: 'see the migration-state check; setup-db applies pending migrations',
+      fix: 'see the migration-state check, which says how to apply them here',
       severity: 'warning',
     });
   }
