@@ -35,7 +35,8 @@ CREATE TABLE refunds (id int PRIMARY KEY, account_id int REFERENCES accounts (id
 CREATE INDEX refunds_account_idx ON refunds (account_id) WHERE account_id IS NOT NULL;
 
 CREATE TABLE transfers (id int PRIMARY KEY, account_id int, region int, FOREIGN KEY (account_id, region) REFERENCES accounts (id, region));
-CREATE INDEX transfers_account_region_idx ON transfers (account_id, region, id) WHERE account_id IS NOT NULL AND region IS NOT NULL;
+-- Written with a nested AND, which PostgreSQL keeps nested: ((region …) AND ((account_id …) AND (region …))).
+CREATE INDEX transfers_account_region_idx ON transfers (account_id, region, id) WHERE region IS NOT NULL AND (account_id IS NOT NULL AND region IS NOT NULL);
 
 CREATE TABLE "Notes" (id int PRIMARY KEY, "Account Id" int REFERENCES accounts (id));
 CREATE INDEX notes_account_idx ON "Notes" ("Account Id") WHERE "Account Id" IS NOT NULL;

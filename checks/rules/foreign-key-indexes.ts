@@ -30,14 +30,15 @@ export interface ForeignKeyFacts {
  * ANDed. The planner proves that from `col = $1` (a strict operator), and the referential
  * lookups are exactly that, so it uses such an index for them (see the plan test). The
  * predicate is matched as PostgreSQL deparses it, conjunct by conjunct, against the key's own
- * quoted columns, so anything else (another column, an OR, a constant) is not cover. Decided here,
+ * quoted columns, so anything else (another column, an OR, a constant, `NOT (col IS NULL)`,
+ * which the planner would prove too) is not cover: a false finding is possible, false cover is not. Decided here,
  * in SQL, so a covered key costs the client a count, not a row; and decided set-wise (one join
  * of keys to their tables' indexes), not by a lookup per key. $3: list covered keys too.
  */
 export const QUERY = `
 WITH fk AS MATERIALIZED (
   SELECT con.oid, con.conrelid, con.conkey, con.conname, con.confrelid, n.nspname, c.relname,
-         array(SELECT '(' || quote_ident(a.attname) || ' IS NOT NULL)' FROM unnest(con.conkey) k(attnum)
+         array(SELECT quote_ident(a.attname) || ' IS NOT NULL' FROM unnest(con.conkey) k(attnum)
                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS implied
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
@@ -59,12 +60,12 @@ cover AS (
     AND (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'btree')
          OR (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hash') AND cardinality(fk.conkey) = 1))
     -- Deparsed only for the few partial indexes that lead with a key's columns (it opens the table).
+    -- (a IS NOT NULL), ((a IS NOT NULL) AND (b IS NOT NULL)), nested ANDs as written: cut at AND,
+    -- each piece without its parentheses must be one of the key's tests. With no other operator
+    -- or column in the text, an AND of those tests is all it can be.
     AND (NOT u.partial OR (
-      SELECT bool_and(piece = ANY (fk.implied))
-      FROM pg_index i
-      CROSS JOIN LATERAL (SELECT pg_get_expr(i.indpred, i.indrelid) AS p) d
-      -- (a IS NOT NULL), or ((a IS NOT NULL) AND (b IS NOT NULL) …): each conjunct must be one of the key's.
-      CROSS JOIN LATERAL unnest(CASE WHEN left(d.p, 2) = '((' THEN string_to_array(substr(d.p, 2, length(d.p) - 2), ' AND ') ELSE ARRAY[d.p] END) piece
+      SELECT bool_and(btrim(piece, '()') = ANY (fk.implied))
+      FROM pg_index i CROSS JOIN LATERAL unnest(string_to_array(pg_get_expr(i.indpred, i.indrelid), ' AND ')) piece
       WHERE i.indexrelid = u.indexrelid))
   ORDER BY fk.oid, u.partial, u.indnatts, u.indexrelid
 )
