@@ -1,5 +1,6 @@
 import type { Check, CheckContext, CheckOutcome, Finding } from '../types.ts';
 import { keyColumns, relationInScope } from '../lib/catalog.ts';
+import { coversForeignKey, impliedTests } from '../lib/foreign-key-cover.ts';
 import { derivedIdent, derivedName } from '../lib/identifiers.ts';
 import { counted, passingLines } from '../lib/passing.ts';
 
@@ -24,22 +25,14 @@ export interface ForeignKeyFacts {
 }
 
 /**
- * An index covers a foreign key when its leading key columns are the FK's columns in order,
- * it is valid, its access method can look rows up by equality on them, and it is either not
- * partial or partial on a predicate the lookup implies: `col IS NOT NULL` on key columns,
- * ANDed. The planner proves that from `col = $1` (a strict operator), and the referential
- * lookups are exactly that, so it uses such an index for them (see the plan test). The
- * predicate is matched as PostgreSQL deparses it, conjunct by conjunct, against the key's own
- * quoted columns, so anything else (another column, an OR, a constant, `NOT (col IS NULL)`,
- * which the planner would prove too) is not cover: a false finding is possible, false cover is not. Decided here,
- * in SQL, so a covered key costs the client a count, not a row; and decided set-wise (one join
- * of keys to their tables' indexes), not by a lookup per key. $3: list covered keys too.
+ * Which foreign keys have a covering index (checks/lib/foreign-key-cover.ts). Decided here, in
+ * SQL, so a covered key costs the client a count, not a row; and decided set-wise (one join of
+ * keys to their tables' indexes), not by a lookup per key. $3: list covered keys too.
  */
 export const QUERY = `
 WITH fk AS MATERIALIZED (
   SELECT con.oid, con.conrelid, con.conkey, con.conname, con.confrelid, n.nspname, c.relname,
-         array(SELECT quote_ident(a.attname) || ' IS NOT NULL' FROM unnest(con.conkey) k(attnum)
-               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS implied
+         ${impliedTests('con')} AS implied
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -47,26 +40,14 @@ WITH fk AS MATERIALIZED (
 ),
 usable AS MATERIALIZED (
   -- The access method from the first column's operator class: no need to read each index's pg_class row.
-  SELECT i.indexrelid, i.indrelid, i.indkey::int2[] AS key, i.indnkeyatts, i.indnatts, opc.opcmethod, i.indpred IS NOT NULL AS partial
+  SELECT i.indexrelid, i.indrelid, i.indkey::int2[] AS key, i.indnkeyatts, i.indnatts, i.indisvalid, opc.opcmethod, i.indpred IS NOT NULL AS partial
   FROM pg_index i JOIN pg_opclass opc ON opc.oid = i.indclass[0]
   WHERE i.indisvalid AND i.indrelid IN (SELECT conrelid FROM fk)
 ),
 cover AS (
   SELECT DISTINCT ON (fk.oid) fk.oid, u.indexrelid
   FROM fk JOIN usable u ON u.indrelid = fk.conrelid
-  WHERE u.indnkeyatts >= cardinality(fk.conkey)
-    -- int2vector subscripts start at 0; a slice is renumbered from 1, like conkey.
-    AND u.key[0:cardinality(fk.conkey) - 1] = fk.conkey
-    AND (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'btree')
-         OR (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hash') AND cardinality(fk.conkey) = 1))
-    -- Deparsed only for the few partial indexes that lead with a key's columns (it opens the table).
-    -- (a IS NOT NULL), ((a IS NOT NULL) AND (b IS NOT NULL)), nested ANDs as written: cut at AND,
-    -- each piece without its parentheses must be one of the key's tests. With no other operator
-    -- or column in the text, an AND of those tests is all it can be.
-    AND (NOT u.partial OR (
-      SELECT bool_and(btrim(piece, '()') = ANY (fk.implied))
-      FROM pg_index i CROSS JOIN LATERAL unnest(string_to_array(pg_get_expr(i.indpred, i.indrelid), ' AND ')) piece
-      WHERE i.indexrelid = u.indexrelid))
+  WHERE ${coversForeignKey('u', 'fk')}
   ORDER BY fk.oid, u.partial, u.indnatts, u.indexrelid
 )
 SELECT count(*) FILTER (WHERE cv.indexrelid IS NOT NULL)::int AS covered,
