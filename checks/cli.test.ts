@@ -53,7 +53,7 @@ describe('checks CLI', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ schemaVersion: 1, database: fkFixture.database, ok: false, exitCode: 1, strict: false });
-    expect(doc.summary).toEqual({ passed: expect.any(Number), failed: 3, warnings: 0 });
+    expect(doc.summary).toEqual({ passed: expect.any(Number), failed: 4, warnings: 0 });
     expect(doc.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([
       ['foreign-key-indexes', 'failed'],
       ['invalid-indexes', 'passed'],
@@ -67,7 +67,7 @@ describe('checks CLI', () => {
     });
     expect(doc.checks[0].passedCount).toBe(doc.checks[0].passed.length);
     const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/<testsuite name="foreign-key-indexes" tests="\d+" failures="3" errors="0"/);
+    expect(xml).toMatch(/<testsuite name="foreign-key-indexes" tests="\d+" failures="4" errors="0"/);
     expect(xml).toContain('<failure type="error"');
   });
 

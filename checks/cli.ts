@@ -19,6 +19,8 @@ import { formatHuman, type Style } from './report/human.ts';
 import { toJson } from './report/json.ts';
 import { toJunit } from './report/junit.ts';
 import { listFlag } from './cli-args.ts';
+import { runWriteFixes, writeFixesRequest } from './fixes/command.ts';
+import { MIGRATIONS_DIR } from '../core/paths.ts';
 
 const ids = CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.severity === 'warning' ? '(warning) ' : ''}${c.title}`).join('\n');
 
@@ -62,11 +64,15 @@ await runCommand(
       junit: { type: 'string', description: 'also write a JUnit XML report to FILE', valueName: 'FILE' },
       migrations: { type: 'string', description: "migrations folder to compare and lint (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
       verbose: { type: 'boolean', short: 'v', description: 'list every subject that passed, not only findings (--junit implies it)' },
+      'write-fixes': { type: 'boolean', description: 'write migrations that repair every finding with a mechanical fix into DIR (default the migrations folder); docs/checks/writing-fixes.md' },
+      'dry-run': { type: 'boolean', description: 'with --write-fixes: print the files instead of writing them' },
     },
+    positionals: '[--write-fixes [DIR]]',
     details: [
       'Examples:',
       '  npm run checks                                  # the local target, database app',
       '  npm run checks -- --target prod --json          # DATABASE_URL is the admin connection',
+      '  npm run checks -- --write-fixes --dry-run        # the migrations that would repair the findings',
       '  npm run checks -- --url postgres://admin@127.0.0.1:5432/app_restore --roles-of app',
       '  npm run checks -- --skip migration-state --junit reports/checks.xml',
       '  npm run checks -- --config ../shop/pgsteward.config.json --url postgres://admin@db:5432/shop',
@@ -85,6 +91,7 @@ await runCommand(
   },
   async (args) => {
     const v = args.values;
+    const fixes = writeFixesRequest(v, args.positionals, typeof v.migrations === 'string' ? v.migrations : MIGRATIONS_DIR);
     const only = listFlag(v.only);
     const skip = listFlag(v.skip);
     const strict = Boolean(v.strict);
@@ -116,6 +123,7 @@ await runCommand(
         throw new UserError(`cannot write the JUnit report to ${file}: ${(e as Error).message.split('\n')[0]}`, 'pass a writable path to --junit');
       }
     }
+    if (fixes) return runWriteFixes(report, connection, fixes, Boolean(v.json));
     if (v.json) {
       process.stdout.write(JSON.stringify(toJson(report, { strict, exitCode }), null, 2) + '\n');
     } else {

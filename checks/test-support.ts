@@ -1,12 +1,13 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../core/db/connect.ts';
 import type { ConnectionSettings } from '../core/db/url.ts';
 import { createDatabase, pgAdmin, provisionDatabase, withSql } from '../test/db.ts';
-import type { Expectations } from './expectations.ts';
+import { SQUAWK_RULES, type Expectations } from './expectations.ts';
 import { splitStatements } from './lib/sql-text.ts';
+import { runSquawk, type SquawkViolation } from './lib/squawk.ts';
 import { runChecks, type RunChecksOptions } from './suite.ts';
 import type { CheckResult, ReportedFinding } from './types.ts';
 
@@ -138,4 +139,21 @@ export async function applyFixes(connection: ConnectionSettings, findings: reado
     const sql = repairSql(f, repair);
     if (sql !== undefined) await runScript(connection, sql, `fix for ${f.object}`);
   }
+}
+
+/**
+ * What our own migration lint (the migration-lint check's squawk rules) says about a fix
+ * written as a migration file: one with CONCURRENTLY is written `-- no-transaction`, as sqlx
+ * needs it, and linted outside a transaction; the rest inside one, as sqlx runs them.
+ */
+export async function lintFix(fix: string): Promise<SquawkViolation[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-fixlint-'));
+  const concurrent = /\bCONCURRENTLY\b/i.test(fix.replace(/--.*$/gm, ''));
+  writeFileSync(path.join(dir, '1_fix.sql'), `${concurrent ? '-- no-transaction\n' : ''}${fix}\n`);
+  return runSquawk(dir, ['1_fix.sql'], { rules: SQUAWK_RULES, pgVersion: '17.0', assumeInTransaction: !concurrent });
+}
+
+/** Runs with only these policies enabled (none: the generic checks alone, as with no configuration). */
+export function withPolicies<T extends Omit<RunChecksOptions, 'only'>>(opts: T, policies: Expectations['policies']): T {
+  return { ...opts, expectations: { ...opts.expectations, policies } };
 }

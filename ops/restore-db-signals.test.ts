@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scratchMarker } from '../core/backup/restore/scratch.ts';
+import { markerText } from '../core/db/scratch-marker.ts';
 import { ident, literal } from '../core/db/connect.ts';
 import { clusterAdmin, expectMadeBy17, provisionBackupDatabase, tableChecksums, type BackupDatabase } from '../test/backups.ts';
 import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
@@ -66,8 +67,8 @@ describe('verify-backup and restore-db interrupted (PostgreSQL 17, pg_dump/pg_re
     await withSql(clusterAdmin(), async (sql) => {
       for (const d of Object.values(decoys)) await sql.unsafe(`create database ${ident(d)}`);
       await sql.unsafe(`comment on database ${ident(decoys.unmarked)} is 'somebody else''s'`);
-      await sql.unsafe(`comment on database ${ident(decoys.otherHost)} is ${literal(scratchMarker({ purpose: 'verify', host: `${host}-elsewhere`, pid: 1, startedAt: new Date().toISOString() }))}`);
-      await sql.unsafe(`comment on database ${ident(decoys.alive)} is ${literal(scratchMarker({ purpose: 'verify', host, pid: process.pid, startedAt: new Date().toISOString() }))}`);
+      await sql.unsafe(`comment on database ${ident(decoys.otherHost)} is ${literal(markerText({ purpose: 'verify', host: `${host}-elsewhere`, pid: 1, startedAt: new Date().toISOString() }))}`);
+      await sql.unsafe(`comment on database ${ident(decoys.alive)} is ${literal(markerText({ purpose: 'verify', host, pid: process.pid, startedAt: new Date().toISOString() }))}`);
     });
     try {
       const before = await databases();
@@ -94,4 +95,30 @@ describe('verify-backup and restore-db interrupted (PostgreSQL 17, pg_dump/pg_re
       });
     }
   });
+
+  it('SIGKILL during restore-db leaves a marked scratch database; the next restore-db removes it', async () => {
+    const before = await databases();
+    const target = `${big.database}_k1`;
+    const child = spawnCli('ops/restore-db.ts', [path.basename(dump.location), '--as', target], big.env);
+    // A new database is restored under its own name, marked until the restore has landed.
+    await waitFor(async () => (await sessionsOn(target)) > 0, 60_000, 'pg_restore to start');
+    child.kill('SIGKILL');
+    await exitOf(child);
+    const left = (await databases()).filter((d) => !before.includes(d));
+    expect(left).toEqual([target]);
+    await waitFor(async () => (await sessionsOn(left[0]!)) === 0, 60_000, 'the orphaned pg_restore to end');
+
+    const second = `${big.database}_k2`;
+    try {
+      const again = await runCli('ops/restore-db.ts', [path.basename(dump.location), '--as', second, '--json'], big.env, 180_000);
+      expect([0, 1]).toContain(again.code);
+      expect(JSON.parse(again.stdout).rowCounts).toEqual({ ok: true, tables: 10, mismatches: [] });
+      expect(again.stderr).toContain(left[0]);
+      expect(await databases()).toEqual([...before, second].sort());
+    } finally {
+      await withSql(clusterAdmin(), async (sql) => {
+        for (const d of [second, target]) await sql.unsafe(`drop database if exists ${ident(d)} with (force)`);
+      });
+    }
+  }, 240_000);
 });

@@ -5,6 +5,8 @@
  * subjects pass, and returns those as counts (rows only when listing, see passing.ts).
  */
 
+import { notLedgerTable } from './ledger-tables.ts';
+
 /** A namespace `n` that is not PostgreSQL's own. */
 export function userSchema(n = 'n'): string {
   return `${n}.nspname NOT IN ('pg_catalog', 'information_schema') AND ${n}.nspname !~ '^pg_(toast|temp_)'`;
@@ -24,10 +26,14 @@ export function notExtensionMember(oidExpr: string, catalog: 'pg_class' | 'pg_pr
   return `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.refclassid = 'pg_extension'::regclass AND e.deptype = 'e' AND e.classid = '${catalog}'::regclass AND e.objid = ${oidExpr})`;
 }
 
-/** A relation `c` in namespace `n` that the table-level checks look at. */
+/**
+ * A relation `c` in namespace `n` that the table-level checks look at: not ignored by the
+ * configuration, not an extension's, and not a migration tool's ledger (see ledger-tables.ts).
+ */
 export function relationInScope(schemasParam: string, ignoreParam: string, c = 'c', n = 'n'): string {
   return `${schemaInScope(schemasParam, n)}
     AND NOT (${n}.nspname || '.' || ${c}.relname = ANY(${ignoreParam}::text[]))
+    AND ${notLedgerTable(c)}
     AND ${notExtensionMember(`${c}.oid`, 'pg_class')}`;
 }
 

@@ -1,5 +1,6 @@
 import type { Check, CheckContext, CheckOutcome, Finding } from '../types.ts';
 import { keyColumns, relationInScope } from '../lib/catalog.ts';
+import { coversForeignKey, impliedTests } from '../lib/foreign-key-cover.ts';
 import { derivedIdent, derivedName } from '../lib/identifiers.ts';
 import { counted, passingLines } from '../lib/passing.ts';
 
@@ -24,15 +25,14 @@ export interface ForeignKeyFacts {
 }
 
 /**
- * An index covers a foreign key when its leading key columns are the FK's columns in order,
- * it is valid and not partial, and its access method can look rows up by equality on them.
- * Decided here, in SQL, so a covered key costs the client a count, not a row; and decided
- * set-wise (one join of keys to their tables' indexes), not by a lookup per key. $3: list
- * covered keys too.
+ * Which foreign keys have a covering index (checks/lib/foreign-key-cover.ts). Decided here, in
+ * SQL, so a covered key costs the client a count, not a row; and decided set-wise (one join of
+ * keys to their tables' indexes), not by a lookup per key. $3: list covered keys too.
  */
 export const QUERY = `
 WITH fk AS MATERIALIZED (
-  SELECT con.oid, con.conrelid, con.conkey, con.conname, con.confrelid, n.nspname, c.relname
+  SELECT con.oid, con.conrelid, con.conkey, con.conname, con.confrelid, n.nspname, c.relname,
+         ${impliedTests('con')} AS implied
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -40,19 +40,15 @@ WITH fk AS MATERIALIZED (
 ),
 usable AS MATERIALIZED (
   -- The access method from the first column's operator class: no need to read each index's pg_class row.
-  SELECT i.indexrelid, i.indrelid, i.indkey::int2[] AS key, i.indnkeyatts, i.indnatts, opc.opcmethod
+  SELECT i.indexrelid, i.indrelid, i.indkey::int2[] AS key, i.indnkeyatts, i.indnatts, i.indisvalid, opc.opcmethod, i.indpred IS NOT NULL AS partial
   FROM pg_index i JOIN pg_opclass opc ON opc.oid = i.indclass[0]
-  WHERE i.indisvalid AND i.indpred IS NULL AND i.indrelid IN (SELECT conrelid FROM fk)
+  WHERE i.indisvalid AND i.indrelid IN (SELECT conrelid FROM fk)
 ),
 cover AS (
   SELECT DISTINCT ON (fk.oid) fk.oid, u.indexrelid
   FROM fk JOIN usable u ON u.indrelid = fk.conrelid
-  WHERE u.indnkeyatts >= cardinality(fk.conkey)
-    -- int2vector subscripts start at 0; a slice is renumbered from 1, like conkey.
-    AND u.key[0:cardinality(fk.conkey) - 1] = fk.conkey
-    AND (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'btree')
-         OR (u.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hash') AND cardinality(fk.conkey) = 1))
-  ORDER BY fk.oid, u.indnatts, u.indexrelid
+  WHERE ${coversForeignKey('u', 'fk')}
+  ORDER BY fk.oid, u.partial, u.indnatts, u.indexrelid
 )
 SELECT count(*) FILTER (WHERE cv.indexrelid IS NOT NULL)::int AS covered,
        coalesce(jsonb_agg(jsonb_build_object(
@@ -82,7 +78,7 @@ export function judgeForeignKeys(facts: ForeignKeyFacts, verbose: boolean): Chec
     const name = derivedIdent(derivedName(r.relname, r.raw_columns, 'idx'));
     findings.push({
       object: `${r.tbl}.${r.conname}`,
-      message: `foreign key ${r.conname} on ${r.tbl} (${cols}) -> ${r.referenced} has no index whose leading columns are (${cols})`,
+      message: `foreign key ${r.conname} on ${r.tbl} (${cols}) -> ${r.referenced} has no index whose leading columns are (${cols}) (a partial one counts only WHERE ${r.columns.map((c) => `${c} IS NOT NULL`).join(' AND ')})`,
       // CONCURRENTLY keeps writes flowing on a live table; it needs a `-- no-transaction` migration.
       fix: `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${r.tbl} (${cols});`,
       fixable: true,

@@ -1,5 +1,6 @@
 import type { Check, Finding } from '../types.ts';
 import { migrationState } from '../lib/migration-state.ts';
+import { readOwnership, setupAdvice } from '../lib/adoption.ts';
 
 export const migrationStateCheck: Check = {
   id: 'migration-state',
@@ -14,11 +15,14 @@ export const migrationStateCheck: Check = {
       message: `${p.kind}: ${p.message}`,
       fix: p.fix,
     }));
+    const setupFix = state.pending.length
+      ? setupAdvice(await readOwnership(ctx), ctx.database, ctx.migrationsDir, 'apply its migrations with the tool that applies them today, or take it over as the guide shows')
+      : '';
     for (const m of state.pending) {
       findings.push({
         object: m.file,
         message: `pending: migration ${m.version} (${m.file}) has not been applied`,
-        fix: `npm run setup-db -- --database ${ctx.database}`,
+        fix: setupFix,
       });
     }
     const bad = new Set(state.problems.map((p) => p.version));

@@ -47,6 +47,8 @@ export interface FindingContext {
   database: string;
   names: RoleNames;
   pool: PoolBudget;
+  /** What to do about a missing role: setup-db only on a database pgsteward set up (see checks/lib/adoption.ts). */
+  setupFix?: string;
 }
 
 const POWERS = [
@@ -68,7 +70,7 @@ function roleFindings(rows: readonly RoleRow[], c: FindingContext): CheckOutcome
       findings.push({
         object: r.name,
         message: `role ${r.name} (${r.kind}) does not exist`,
-        fix: `npm run setup-db -- --database ${c.database}   # or check against another database's roles with --roles-of NAME`,
+        fix: `${c.setupFix ?? `npm run setup-db -- --database ${c.database}`}   # or check against another database's roles with --roles-of NAME`,
       });
       continue;
     }

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, pgAdmin } from '../../test/db.ts';
 import { fixtureDatabase, objects, runOne } from '../test-support.ts';
 import type { CheckResult } from '../types.ts';
 
@@ -32,5 +33,18 @@ describe('privileges', () => {
     expect(finding(new RegExp(`^${db}_app: TRUNCATE public\\.accounts succeeded`))).toBeTruthy();
     expect(finding(new RegExp(`^${db}_readonly: INSERT INTO public\\.accounts succeeded`))).toBeTruthy();
     expect(r.passed).toEqual(expect.arrayContaining([`${db}_app: DROP TABLE public.accounts is refused (42501)`, `${db}_app: can insert into and read public.accounts`]));
+  });
+});
+
+describe('privileges on a database pgsteward did not set up', () => {
+  it('names the missing roles and points to the adoption guide, never to our setup', async () => {
+    const database = await createDatabase('ckpriv');
+    const r = await runOne('privileges', { connection: pgAdmin(database) });
+    const missing = r.findings.filter((f) => /does not exist$/.test(f.message));
+    expect(missing.map((f) => f.object).sort()).toEqual(['app', 'backup', 'migrator', 'owner', 'readonly'].map((k) => `${database}_${k}`).sort());
+    for (const f of missing) {
+      expect(f.fix).not.toContain('npm run setup-db');
+      expect(f.fix).toMatch(/^this database has no _sqlx_migrations ledger and none of the \w+_\* roles, so pgsteward has not set it up: .*docs\/adopting-sqlx\.md/);
+    }
   });
 });

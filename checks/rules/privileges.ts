@@ -1,5 +1,6 @@
 import { UserError } from '../../core/errors.ts';
 import type { Check } from '../types.ts';
+import { readOwnership, setupAdvice } from '../lib/adoption.ts';
 import { actorsOf, catalogFindings, probeFindings } from './privileges.findings.ts';
 import { probeRoles, readCatalogRows } from './privileges.probe.ts';
 
@@ -15,7 +16,11 @@ export const privileges: Check = {
       throw new UserError(`cannot derive role names from database name "${ctx.database.slice(0, 64)}"`, 'pass --roles-of NAME with the database whose roles apply');
     }
     const rows = await readCatalogRows(ctx, names);
-    const catalog = catalogFindings(rows, { database: ctx.database, names, pool: ctx.expectations.pool });
+    // Only a missing role needs to know whose database this is.
+    const setupFix = rows.roles.some((r) => !r.exists)
+      ? setupAdvice(await readOwnership(ctx), ctx.database, ctx.migrationsDir, 'its roles are made by setup-db, which also grants them on every table')
+      : undefined;
+    const catalog = catalogFindings(rows, { database: ctx.database, names, pool: ctx.expectations.pool, ...(setupFix ? { setupFix } : {}) });
     const actors = actorsOf(rows.roles);
     if (!actors.app && actors.readers.length === 0) return catalog;
     const probed = probeFindings(await ctx.probe((tx) => probeRoles(tx, ctx.expectations, actors, names.owner)));

@@ -2,6 +2,7 @@ import { detectDrift, type DriftReport } from '../../core/drift/index.ts';
 import { UserError } from '../../core/errors.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
 import { counted } from '../lib/passing.ts';
+import { ADOPTION_GUIDE, readOwnership } from '../lib/adoption.ts';
 import type { Check, CheckContext, CheckOutcome, Finding } from '../types.ts';
 
 /**
@@ -41,7 +42,7 @@ export function judgeDrift(r: Pick<DriftReport, 'findings' | 'notes' | 'referenc
     findings.push({
       object: 'migrations',
       message: `not compared: ${note}`,
-      fix: 'see the migration-state check; setup-db applies pending migrations',
+      fix: 'see the migration-state check, which says how to apply them here',
       severity: 'warning',
     });
   }
@@ -72,6 +73,22 @@ export const schemaDrift: Check = {
   rationale: 'The ledger says which migrations ran, not what happened after: an index dropped by hand, a GRANT from a console, a function replaced, a table no migration created.',
   severity: 'error',
   async run(ctx) {
+    // Drift is measured against the migrations the ledger says built the database; a database
+    // another tool migrates has no such ledger, and comparing it with a folder would call every
+    // table drift. Said as what was not compared, not as a defect.
+    if (!(await readOwnership(ctx)).ledger) {
+      return {
+        passed: [],
+        findings: [
+          {
+            object: 'migrations',
+            message: 'not compared: the database has no _sqlx_migrations ledger, so no migrations folder is known to have built it',
+            fix: `if sqlx migrations build it, see ${ADOPTION_GUIDE}; otherwise skip this check (--skip schema-drift)`,
+            severity: 'warning',
+          },
+        ],
+      };
+    }
     return judgeDrift(await runDrift(ctx));
   },
 };

@@ -15,6 +15,8 @@ export interface Trigger {
   columns: boolean;
   enabled: boolean;
   function: string;
+  /** How the trigger calls it, arguments included: `set_updated_at()`, `moddatetime('updated_at')`. */
+  call: string;
   /** Its function assigns NEW.<column> (PL/pgSQL), or it is moddatetime(<column>). */
   sets: boolean;
 }
@@ -32,8 +34,12 @@ export interface TableRow {
 export interface TriggerFacts {
   /** Tables whose column a good trigger keeps. */
   kept: number;
-  /** The function most triggers that set the column call, if any does. */
-  common_function: string | null;
+  /** The call (function and arguments) most triggers that set the column make, if any does. */
+  common_call: string | null;
+  /** The configured function, when the database has it as a trigger function that sets the column. */
+  configured_function: string | null;
+  /** The schema of the moddatetime extension (contrib spi), when it is installed. */
+  moddatetime_schema: string | null;
   /** Failing tables; the passing ones too when listing, and those with probe rows. */
   rows: TableRow[];
 }
@@ -46,7 +52,9 @@ export function assignmentPattern(column: string): string {
 /**
  * One row per table that has the column or carries a trigger that sets it. Each trigger
  * function's source is matched once (MATERIALIZED), not once per trigger that calls it. $3 the column, $4 its assignment
- * pattern, $5 list passing tables, $6 tables with probe rows.
+ * pattern, $5 list passing tables, $6 tables with probe rows, $7 the configured trigger function.
+ * Besides, what a fix can use that the database already has: the call most of its triggers
+ * make, the configured function, moddatetime.
  */
 export const QUERY = `
 WITH trig AS (
@@ -62,6 +70,8 @@ fn AS MATERIALIZED (
 ),
 sets AS (
   SELECT trig.*, fn.name AS function,
+         fn.name || '(' || coalesce((SELECT string_agg(quote_literal(x.a), ', ' ORDER BY x.o)
+                                       FROM unnest((string_to_array(encode(trig.tgargs, 'escape'), '\\000'))[1:trig.tgnargs]) WITH ORDINALITY x(a, o)), '') || ')' AS call,
          fn.assigns OR (fn.proname = 'moddatetime' AND trig.tgnargs > 0
                         AND split_part(encode(trig.tgargs, 'escape'), '\\000', 1) = $3) AS sets
   FROM trig JOIN fn ON fn.oid = trig.tgfoid
@@ -86,12 +96,15 @@ listed AS (
 listed_triggers AS (
   SELECT s.tgrelid, jsonb_agg(jsonb_build_object(
            'name', s.name, 'row', s.row, 'before', s.before, 'update', s.update,
-           'columns', s.columns, 'enabled', s.enabled, 'function', s.function, 'sets', s.sets) ORDER BY s.name) AS triggers
+           'columns', s.columns, 'enabled', s.enabled, 'function', s.function, 'call', s.call, 'sets', s.sets) ORDER BY s.name) AS triggers
   FROM sets s WHERE s.tgrelid IN (SELECT oid FROM listed) GROUP BY s.tgrelid
 )
 SELECT (SELECT count(*)::int FROM tables WHERE ok) AS kept,
-       (SELECT s.function FROM sets s JOIN tables t ON t.oid = s.tgrelid WHERE s.sets
-         GROUP BY s.function ORDER BY count(*) DESC, s.function LIMIT 1) AS common_function,
+       (SELECT s.call FROM sets s JOIN tables t ON t.oid = s.tgrelid WHERE s.sets
+         GROUP BY s.call ORDER BY count(*) DESC, s.call LIMIT 1) AS common_call,
+       (SELECT p.oid::regproc::text FROM pg_proc p
+         WHERE p.oid = to_regprocedure($7 || '()') AND p.prorettype = 'trigger'::regtype AND p.prosrc ~* $4) AS configured_function,
+       (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'moddatetime') AS moddatetime_schema,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
                   'key', t.nspname || '.' || t.relname,
                   'tbl', format('%I.%I', t.nspname, t.relname),
@@ -108,13 +121,38 @@ const keeps = (t: Trigger) => t.sets && t.update && t.row && t.before && !t.colu
 /** What the rolled-back probe must try: an UPDATE on each kept table with a probe row. */
 export type TriggerProbePlan = Array<{ row: TableRow; values: Record<string, string> }>;
 
-/** Pure: findings for the failing tables, passed lines, and what the probe must try. */
-export function judgeTriggers(facts: TriggerFacts, ex: Pick<Expectations, 'updatedAt' | 'probeRows'>, verbose: boolean): CheckOutcome & { plan: TriggerProbePlan; fn: string } {
+/** The trigger function a fix calls, and the statement that creates it when the database lacks one. */
+export interface SetterFunction {
+  call: string;
+  /** CREATE OR REPLACE FUNCTION … (only when the database has nothing to call). */
+  create?: string;
+}
+
+/**
+ * Pure: what the fix calls, using what the database has first: the call most of its triggers
+ * for the column make; the configured function, if it exists and sets the column; moddatetime
+ * (contrib spi) if installed; failing all, the configured function, created by the fix itself.
+ */
+export function setterFunction(facts: Pick<TriggerFacts, 'common_call' | 'configured_function' | 'moddatetime_schema'>, ex: Pick<Expectations, 'updatedAt'>): SetterFunction {
   const col = ex.updatedAt.column;
-  // The fix names the function the other tables already use, or the configured one.
-  const fn = facts.common_function ?? ex.updatedAt.function;
+  if (facts.common_call) return { call: facts.common_call };
+  if (facts.configured_function) return { call: `${facts.configured_function}()` };
+  if (facts.moddatetime_schema) return { call: `${facts.moddatetime_schema === 'public' ? '' : `${derivedIdent(facts.moddatetime_schema)}.`}moddatetime(${derivedIdent(col)})` };
+  const fn = ex.updatedAt.function;
+  // OR REPLACE: the same text for every table's fix, so they can run one after another.
+  return {
+    call: `${fn}()`,
+    // Pinned as migration 0001 pins ours, so function-search-path has nothing to say about it.
+    create: `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN NEW.${derivedIdent(col)} := now(); RETURN NEW; END $$;`,
+  };
+}
+
+/** Pure: findings for the failing tables, passed lines, and what the probe must try. */
+export function judgeTriggers(facts: TriggerFacts, ex: Pick<Expectations, 'updatedAt' | 'probeRows'>, verbose: boolean): CheckOutcome & { plan: TriggerProbePlan; fn: SetterFunction } {
+  const col = ex.updatedAt.column;
+  const fn = setterFunction(facts, ex);
   const create = (r: TableRow) =>
-    `CREATE TRIGGER ${derivedIdent(derivedName(r.relname, ['set'], col))} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${fn}();`;
+    `${fn.create ? `${fn.create}\n` : ''}CREATE TRIGGER ${derivedIdent(derivedName(r.relname, ['set'], col))} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${fn.call};`;
   // "Nothing to check" is a verified fact in its own right, listed either way.
   if (facts.kept === 0 && facts.rows.length === 0) return { passed: [`no table has a ${col} column or a trigger that sets one`], passedCount: 1, findings: [], plan: [], fn };
   const listed: string[] = [];
@@ -184,13 +222,14 @@ export async function probeTriggers(tx: ProbeSql, plan: TriggerProbePlan, column
 }
 
 /** Pure: what the probe proved. A trigger that does not move the column is pointed at the function that does. */
-export function judgeTriggerProbes(results: TriggerProbeResults, fn: string): CheckOutcome {
+export function judgeTriggerProbes(results: TriggerProbeResults, setter: SetterFunction): CheckOutcome {
   const passed: string[] = [];
   const findings: Finding[] = [];
-  const moved = new Set(results.filter((p) => p.got.ok && p.got.value.moved).flatMap((p) => p.row.triggers.filter((t) => keeps(t) && t.enabled).map((t) => t.function)));
+  const fn = setter.call;
+  const moved = new Set(results.filter((p) => p.got.ok && p.got.value.moved).flatMap((p) => p.row.triggers.filter((t) => keeps(t) && t.enabled).map((t) => t.call)));
   for (const { row: r, got } of results) {
     if (!got.ok) {
-      findings.push({ object: r.tbl, message: `probe on ${r.tbl} could not insert and update a row: ${got.message}`, fix: `fix the probe row for ${r.key} in checks/expectations.ts`, severity: 'warning' });
+      findings.push({ object: r.tbl, message: `probe on ${r.tbl} could not insert and update a row: ${got.message}`, fix: `fix the probe row for ${r.key} in the checks configuration (probeRows)`, severity: 'warning' });
     } else if (got.value.moved) {
       passed.push(`${r.tbl}: a probe UPDATE moved ${r.column} from ${got.value.before} to ${got.value.after}`);
     } else {
@@ -198,13 +237,14 @@ export function judgeTriggerProbes(results: TriggerProbeResults, fn: string): Ch
       // Point this table's trigger at a function the probe saw work (the common one first);
       // failing that, at the common one, unproven; failing that, the function itself needs fixing.
       const proven = moved.has(fn) ? fn : [...moved][0];
-      const replacement = proven ?? (t.function !== fn ? fn : undefined);
+      const replacement = proven ?? (t.call !== fn ? fn : undefined);
+      const needs = replacement === fn && setter.create ? `${setter.create}\n` : '';
       findings.push({
         object: r.tbl,
         message: `a probe UPDATE on ${r.tbl} left ${r.column} at ${got.value.after}: trigger ${t.name} (${t.function}) does not move it`,
-        ...(replacement && replacement !== t.function
-          ? { fix: `DROP TRIGGER ${t.name} ON ${r.tbl}; CREATE TRIGGER ${t.name} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${replacement}();`, fixable: replacement === proven }
-          : { fix: `CREATE OR REPLACE FUNCTION ${t.function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.${r.column} := now(); RETURN NEW; END $$;` }),
+        ...(replacement && replacement !== t.call
+          ? { fix: `${needs}DROP TRIGGER ${t.name} ON ${r.tbl}; CREATE TRIGGER ${t.name} BEFORE UPDATE ON ${r.tbl} FOR EACH ROW EXECUTE FUNCTION ${replacement};`, fixable: replacement === proven }
+          : { fix: `CREATE OR REPLACE FUNCTION ${t.function}() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN NEW.${r.column} := now(); RETURN NEW; END $$;` }),
       });
     }
   }
@@ -214,7 +254,7 @@ export function judgeTriggerProbes(results: TriggerProbeResults, fn: string): Ch
 export async function readTriggers(ctx: CheckContext): Promise<TriggerFacts> {
   const ex = ctx.expectations;
   const col = ex.updatedAt.column;
-  const params = [ex.schemas ?? null, ex.ignoreTables, col, assignmentPattern(col), ctx.verbose, Object.keys(ex.probeRows)];
+  const params = [ex.schemas ?? null, ex.ignoreTables, col, assignmentPattern(col), ctx.verbose, Object.keys(ex.probeRows), ex.updatedAt.function];
   const [facts] = await ctx.sql.unsafe<TriggerFacts[]>(QUERY, params as never[]);
   return facts!;
 }

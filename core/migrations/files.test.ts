@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../test/cli.ts';
+import { createDatabase, pgAdmin } from '../../test/db.ts';
 import { describeFileName, folderNotes, parseMigrationFolder, parseMigrations, readMigrationFolder, readMigrations } from './files.ts';
 
 const m = (name: string, sql: string | Buffer) => ({ name, bytes: Buffer.isBuffer(sql) ? sql : Buffer.from(sql) });
@@ -164,5 +166,45 @@ describe('migration folders', () => {
 
   it('names a folder it cannot read', () => {
     expect(() => readMigrationFolder('/nonexistent/migrations')).toThrow(/migrations folder \/nonexistent\/migrations cannot be read/);
+  });
+});
+
+describe('a folder in which no migration is recognised', () => {
+  const layouts = 'pgsteward reads sqlx simple (<version>_<description>.sql) or reversible (<version>_<description>.up.sql with .down.sql)';
+
+  it("is refused, naming what it found and the layouts read: Prisma's folders, Rails' .rb, knex's .js, Liquibase's changelog", () => {
+    const prisma = folder({ 'migration_lock.toml': 'provider = "postgresql"' });
+    mkdirSync(path.join(prisma, '20240101120000_init'));
+    writeFileSync(path.join(prisma, '20240101120000_init', 'migration.sql'), 'create table a (id int);');
+    expect(() => readMigrationFolder(prisma)).toThrow(`no migration recognised in ${prisma} (20240101120000_init, migration_lock.toml): ${layouts}`);
+    expect(() => readMigrationFolder(folder({ '20240101120000_create_users.rb': 'class CreateUsers; end' }))).toThrow(/no migration recognised in .* \(20240101120000_create_users\.rb\)/);
+    expect(() => readMigrationFolder(folder({ '20240101_a.js': '', '20240102_b.js': '', '20240103_c.js': '', '20240104_d.js': '' }))).toThrow(/\(20240101_a\.js, 20240102_b\.js, 20240103_c\.js, … \(4 entries\)\)/);
+    const e = (() => {
+      try {
+        readMigrationFolder(folder({ 'changelog.xml': '<databaseChangeLog/>' }));
+      } catch (err) {
+        return err as { fix?: string };
+      }
+    })();
+    expect(e?.fix).toMatch(/^point --migrations at a sqlx migrations folder/);
+  });
+
+  it('accepts an empty folder (a new project), hidden entries aside, and a folder of reversible downs only', () => {
+    expect(readMigrationFolder(folder({})).migrations).toEqual([]);
+    expect(readMigrationFolder(folder({ '.gitkeep': '' })).migrations).toEqual([]);
+    expect(readMigrationFolder(folder({ '1_a.down.sql': 'drop table a;', 'README.md': '' })).downs).toHaveLength(1);
+  });
+
+  it('makes setup-db exit 2 with one line, before it touches the server, and makes the checks that read the folder unable to run (exit 2)', async () => {
+    const dir = folder({ '20240101120000_create_users.rb': 'class CreateUsers; end' });
+    const setup = await runCli('ops/setup-db.ts', ['--migrations', dir], { DATABASE_URL: 'postgres://nobody:Unused123@127.0.0.1:1/shop' });
+    expect(setup.code).toBe(2);
+    expect(setup.stderr.trim()).toBe(`error: no migration recognised in ${dir} (20240101120000_create_users.rb): ${layouts}; point --migrations at a sqlx migrations folder, or rename the files to that layout (e.g. 0001_create_users.sql)`);
+    const database = await createDatabase('ckmigdir');
+    const a = pgAdmin(database);
+    const url = `postgres://${a.user}:${a.password}@${a.host}:${a.port}/${database}`;
+    const checks = await runCli('checks/cli.ts', ['--url', url, '--migrations', dir, '--only', 'migration-lint', '--json'], {});
+    expect(checks.code).toBe(2);
+    expect(JSON.parse(checks.stdout).checks[0]).toMatchObject({ id: 'migration-lint', status: 'error', error: expect.stringContaining('no migration recognised in') });
   });
 });

@@ -200,8 +200,30 @@ export function parseMigrationFolder(entries: readonly FolderEntry[], dir = ''):
     seen.set(d.version, e.name);
     migrations.push({ version: d.version, description: d.description, file: e.name, sql, checksum: sha384(bytes), noTransaction: sql.startsWith('-- no-transaction'), type: d.type });
   }
+  refuseUnrecognised(dir, migrations.length + downs.length, skipped);
   const byVersion = (a: { version: bigint }, b: { version: bigint }) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0);
   return { dir, migrations: migrations.sort(byVersion), reversible: firstReversible !== undefined, downs: downs.sort(byVersion), skipped };
+}
+
+/** The layouts this runner reads, as the refusal names them. */
+export const LAYOUTS = 'sqlx simple (<version>_<description>.sql) or reversible (<version>_<description>.up.sql with .down.sql)';
+
+/**
+ * A folder with entries but no migration among them is another tool's layout (Prisma's
+ * folders, Rails' .rb, knex's .js, Flyway's V1__x.sql is refused by name already) or the wrong
+ * folder: refused, rather than reported as "nothing to apply". Hidden entries (.gitkeep,
+ * .DS_Store) do not count, so an empty folder, a brand-new project's, is accepted: nothing
+ * pending, and against a migrated database the ledger's versions with no file are refused as
+ * missing anyway (see plan.ts).
+ */
+function refuseUnrecognised(dir: string, recognised: number, skipped: readonly SkippedFile[]): void {
+  const visible = skipped.filter((s) => !s.file.startsWith('.'));
+  if (recognised > 0 || visible.length === 0) return;
+  const shown = visible.slice(0, 3).map((s) => s.file).join(', ') + (visible.length > 3 ? `, … (${visible.length} entries)` : '');
+  throw new UserError(
+    `no migration recognised in ${dir || 'the migrations folder'} (${shown}): pgsteward reads ${LAYOUTS}`,
+    'point --migrations at a sqlx migrations folder, or rename the files to that layout (e.g. 0001_create_users.sql)',
+  );
 }
 
 /** Pure: the migrations among (name, bytes) pairs. */
