@@ -7,7 +7,7 @@ import type { ChecksReport } from '../checks/types.ts';
 import { formatWriteFixes, writeFixes, type WriteFixesResult } from '../checks/fixes/write.ts';
 import { readMigrationFolder } from '../core/migrations/files.ts';
 import { withSql } from './db.ts';
-import { readAppConfig } from './fixture-config.ts';
+import { loadProjectConfig } from '../core/config/project-config.ts';
 import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, rolesFirst, setupDb, sqlxMigrate, tools, type InteropDatabase } from './interop/sqlx.ts';
 
 /**
@@ -17,7 +17,7 @@ import { emptyDatabase, FIXTURE_APP, FIXTURE_MIGRATIONS, rolesFirst, setupDb, sq
  * after are printed (PGSTEWARD_SHOW_COUNTS=1) for the issue's note.
  */
 
-const config = readAppConfig(path.join(FIXTURE_APP, 'pgsteward.config.json'));
+const config = loadProjectConfig({ file: path.join(FIXTURE_APP, 'pgsteward.config.json'), repoRoot: FIXTURE_APP, stateDir: FIXTURE_APP, env: {} });
 
 const ROWS = `
 INSERT INTO users (email, slug) SELECT 'user' || g || '@example.test', 'user-' || g FROM generate_series(1, 40) g;
@@ -43,7 +43,7 @@ describe('the fixture application: checks --write-fixes, setup-db, checks', () =
   let before: ChecksReport;
   let written: WriteFixesResult;
   let rowsBefore: Record<string, number>;
-  const check = () => runChecks({ connection: db.as(), migrationsDir: dir, expectations: config.expectations, target: { kind: 'local' } });
+  const check = () => runChecks({ connection: db.as(), migrationsDir: dir, config: config.checks, target: { kind: 'local' } });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-fixture-app-fixes-'));
@@ -73,7 +73,7 @@ describe('the fixture application: checks --write-fixes, setup-db, checks', () =
   });
 
   it('the written files, pending, pass migration-lint and migration-data-preservation', async () => {
-    const lint = await runChecks({ connection: db.as(), migrationsDir: dir, expectations: config.expectations, only: ['migration-lint', 'migration-data-preservation'] });
+    const lint = await runChecks({ connection: db.as(), migrationsDir: dir, config: config.checks, only: ['migration-lint', 'migration-data-preservation'] });
     expect(lint.results.map((r) => [r.id, r.findings.length, r.passed.length])).toEqual([
       ['migration-data-preservation', 0, written.plan.files.length],
       ['migration-lint', 0, written.plan.files.length],
@@ -109,7 +109,7 @@ describe('the written files under the real sqlx-cli', () => {
     cpSync(FIXTURE_MIGRATIONS, dir, { recursive: true });
     const first = await sqlxMigrate('run', dir, db.url('migrator'));
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    const check = () => runChecks({ connection: db.as(), migrationsDir: dir, expectations: config.expectations, target: { kind: 'local' } });
+    const check = () => runChecks({ connection: db.as(), migrationsDir: dir, config: config.checks, target: { kind: 'local' } });
     const before = await check();
     const written = await writeFixes({ report: before, connection: db.as(), dir, dryRun: false });
     expect(written.plan.files).toHaveLength(3);

@@ -84,7 +84,7 @@ export function insertProbeRow(table: string, row: Record<string, string>, retur
  * The fix for a probe that could not use a table's configured row: the key in the file that
  * holds it (`checks.probeRows["public.users"] in /app/pgsteward.config.json`), and `then`.
  */
-export function probeRowFix(ex: Pick<Expectations, 'configFile'>, table: string, then = ''): string {
+export function probeRowFix(ex: Partial<Pick<Expectations, 'configFile'>>, table: string, then = ''): string {
   return `fix ${probeRowKey(table)} in ${ex.configFile ?? CONFIG_FILE_NAME}${then}`;
 }
 

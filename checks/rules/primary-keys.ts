@@ -2,7 +2,7 @@ import type { Check, CheckContext, CheckOutcome, Finding, ProbeSql } from '../ty
 import { isTable, relationInScope } from '../lib/catalog.ts';
 import { derivedIdent, derivedName } from '../lib/identifiers.ts';
 import { counted, mergeOutcomes, passingLines } from '../lib/passing.ts';
-import { attempt, insertProbeRow, isUuidV7, uuidFacts, type Attempt } from '../lib/probe.ts';
+import { attempt, insertProbeRow, isUuidV7, probeRowFix, probeRowOf, skippedProbeLines, uuidFacts, type Attempt } from '../lib/probe.ts';
 import { escapeRegExp } from '../lib/regexp.ts';
 import type { Expectations } from '../expectations.ts';
 import { IMPLEMENTATION_LABEL, IMPLEMENTATION_QUERY, implementationOf } from '../../core/extensions/uuidv7.ts';
@@ -306,7 +306,7 @@ export async function probeKeys(tx: ProbeSql, plan: KeyProbePlan): Promise<KeyPr
 }
 
 /** Pure: what the probe proved. */
-export function judgeKeyProbes(results: KeyProbeResults, ex: Pick<Expectations, 'uuidV7Functions'>): CheckOutcome {
+export function judgeKeyProbes(results: KeyProbeResults, ex: Pick<Expectations, 'uuidV7Functions'> & Partial<Pick<Expectations, 'configFile'>>): CheckOutcome {
   const fn = ex.uuidV7Functions[0] ?? 'uuid_generate_v7';
   const passed: string[] = [];
   const findings: Finding[] = [];
@@ -325,7 +325,7 @@ export function judgeKeyProbes(results: KeyProbeResults, ex: Pick<Expectations, 
       findings.push({
         object: r.tbl,
         message: `probe insert into ${r.tbl} failed: ${got.message}`,
-        fix: `fix the probe row for ${r.key} in the checks configuration (probeRows), or the table's constraints`,
+        fix: probeRowFix(ex, r.key, ", or the table's constraints"),
         severity: 'warning',
         policy: 'uuidv7-keys',
       });
@@ -357,10 +357,15 @@ export const primaryKeys: Check = {
   severity: 'error',
   async run(ctx) {
     const ex = ctx.expectations;
-    const catalog = judgeKeys(await readKeys(ctx), ex, { uuidv7Keys: ctx.policies.has('uuidv7-keys'), verbose: ctx.verbose, serverVersionNum: ctx.serverVersionNum });
+    const facts = await readKeys(ctx);
+    const catalog = judgeKeys(facts, ex, { uuidv7Keys: ctx.policies.has('uuidv7-keys'), verbose: ctx.verbose, serverVersionNum: ctx.serverVersionNum });
     const { plan } = catalog;
-    if (plan.defaults.length === 0 && plan.inserts.length === 0) return catalog;
+    // A v7-keyed table without a probe row is judged by its catalog default alone; the report says so.
+    const v7 = facts.groups.filter((g) => g.kind === 'v7').reduce((n, g) => n + g.count, 0);
+    const unprobed = ctx.verbose ? facts.rows.filter((r) => r.passing === 'v7' && !probeRowOf(ex, r.key)).map((r) => r.key) : v7 - plan.inserts.length;
+    const skipped = ctx.policies.has('uuidv7-keys') ? skippedProbeLines(ctx.verbose, unprobed, 'insert') : { passed: [], findings: [] };
+    if (plan.defaults.length === 0 && plan.inserts.length === 0) return mergeOutcomes(catalog, skipped);
     // Behaviour, not just text: call each default once, and insert the configured probe rows.
-    return mergeOutcomes(catalog, judgeKeyProbes(await ctx.probe((tx) => probeKeys(tx, plan)), ex));
+    return mergeOutcomes(catalog, skipped, judgeKeyProbes(await ctx.probe((tx) => probeKeys(tx, plan)), ex));
   },
 };

@@ -2,7 +2,7 @@ import type { Check, CheckContext, CheckOutcome, Finding, ProbeSql } from '../ty
 import { isTable, relationInScope } from '../lib/catalog.ts';
 import { derivedIdent, derivedName } from '../lib/identifiers.ts';
 import { counted, mergeOutcomes, passingLines } from '../lib/passing.ts';
-import { attempt, insertProbeRow, type Attempt } from '../lib/probe.ts';
+import { attempt, insertProbeRow, probeRowFix, probeRowOf, skippedProbeLines, type Attempt } from '../lib/probe.ts';
 import { escapeRegExp } from '../lib/regexp.ts';
 import type { Expectations } from '../expectations.ts';
 
@@ -222,14 +222,14 @@ export async function probeTriggers(tx: ProbeSql, plan: TriggerProbePlan, column
 }
 
 /** Pure: what the probe proved. A trigger that does not move the column is pointed at the function that does. */
-export function judgeTriggerProbes(results: TriggerProbeResults, setter: SetterFunction): CheckOutcome {
+export function judgeTriggerProbes(results: TriggerProbeResults, setter: SetterFunction, ex: Partial<Pick<Expectations, 'configFile'>> = {}): CheckOutcome {
   const passed: string[] = [];
   const findings: Finding[] = [];
   const fn = setter.call;
   const moved = new Set(results.filter((p) => p.got.ok && p.got.value.moved).flatMap((p) => p.row.triggers.filter((t) => keeps(t) && t.enabled).map((t) => t.call)));
   for (const { row: r, got } of results) {
     if (!got.ok) {
-      findings.push({ object: r.tbl, message: `probe on ${r.tbl} could not insert and update a row: ${got.message}`, fix: `fix the probe row for ${r.key} in the checks configuration (probeRows)`, severity: 'warning' });
+      findings.push({ object: r.tbl, message: `probe on ${r.tbl} could not insert and update a row: ${got.message}`, fix: probeRowFix(ex, r.key), severity: 'warning' });
     } else if (got.value.moved) {
       passed.push(`${r.tbl}: a probe UPDATE moved ${r.column} from ${got.value.before} to ${got.value.after}`);
     } else {
@@ -267,9 +267,12 @@ export const updatedAtTriggers: Check = {
   policy: 'updated-at',
   async run(ctx) {
     const ex = ctx.expectations;
-    const catalog = judgeTriggers(await readTriggers(ctx), ex, ctx.verbose);
-    if (catalog.plan.length === 0) return catalog;
+    const facts = await readTriggers(ctx);
+    const catalog = judgeTriggers(facts, ex, ctx.verbose);
+    // A kept table without a probe row is judged by its trigger's definition alone; the report says so.
+    const skipped = skippedProbeLines(ctx.verbose, ctx.verbose ? facts.rows.filter((r) => r.ok && !probeRowOf(ex, r.key)).map((r) => r.key) : facts.kept - catalog.plan.length, 'update');
+    if (catalog.plan.length === 0) return mergeOutcomes(catalog, skipped);
     const probed = await ctx.probe((tx) => probeTriggers(tx, catalog.plan, ex.updatedAt.column));
-    return mergeOutcomes(catalog, judgeTriggerProbes(probed, catalog.fn));
+    return mergeOutcomes(catalog, skipped, judgeTriggerProbes(probed, catalog.fn, ex));
   },
 };
