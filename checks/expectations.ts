@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadProjectConfig } from '../core/config/project-config.ts';
+import { loadProjectConfig, parseProjectConfig } from '../core/config/project-config.ts';
 import { CONFIG_FILE_NAME } from '../core/config/ops-config.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import type { Expectations } from '../core/config/checks-config.ts';
@@ -19,6 +19,11 @@ export const PROJECT_CONFIG_FILE = path.join(REPO_ROOT, CONFIG_FILE_NAME);
 /** This project's expectations, from its own pgsteward.config.json; the pool budget honours DB_POOL_MAX / DB_APP_INSTANCES. */
 export function projectExpectations(env: NodeJS.ProcessEnv = process.env): Expectations {
   return loadProjectConfig({ file: PROJECT_CONFIG_FILE, env, repoRoot: REPO_ROOT, stateDir: path.join(REPO_ROOT, '.pgsteward') }).checks;
+}
+
+/** What the checks hold a database to with no configuration file at all: no policy, nothing named, every default. */
+export function unconfiguredExpectations(env: NodeJS.ProcessEnv = process.env): Expectations {
+  return parseProjectConfig(undefined, { file: undefined, baseDir: REPO_ROOT, stateDir: path.join(REPO_ROOT, '.pgsteward'), env }).checks;
 }
 
 /** Expectations with whole sections replaced (tests, and other databases); the base defaults to this project's. */

@@ -3,6 +3,7 @@ import { POLICIES, type ChecksReport } from './types.ts';
 import { runChecks } from './suite.ts';
 import { fixtureDatabase } from './test-support.ts';
 import { LEDGER_TABLES } from './lib/ledger-tables.ts';
+import { unconfiguredExpectations } from './expectations.ts';
 
 /**
  * Issue 13 §3: a database that is not ours, with no configuration, gets only real findings.
@@ -15,7 +16,7 @@ describe('the checks on a database that is not ours, with no policy enabled', ()
   let strict: ChecksReport;
   beforeAll(async () => {
     const { connection } = await fixtureDatabase(new URL('./generic.fixture.sql', import.meta.url), 'ckgeneric');
-    report = await runChecks({ connection, expectations: { policies: [] }, verbose: true, target: { kind: 'local' } });
+    report = await runChecks({ connection, config: unconfiguredExpectations(), verbose: true, target: { kind: 'local' } });
     // The same database with every policy: proves the fixture holds what the policies would flag.
     strict = await runChecks({ connection, verbose: true, target: { kind: 'local' }, only: ['primary-keys', 'updated-at-triggers'] });
   }, 120_000);

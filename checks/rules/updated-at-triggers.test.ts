@@ -68,7 +68,10 @@ describe('updated-at-triggers fixes use what the database has', () => {
     const { before, after } = await fixAndRecheck(`CREATE EXTENSION moddatetime; CREATE TABLE missed (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now());`);
     expect(before.findings.map((f) => f.fix)).toEqual(['CREATE TRIGGER missed_set_updated_at BEFORE UPDATE ON public.missed FOR EACH ROW EXECUTE FUNCTION moddatetime(updated_at);']);
     expect(after.findings).toEqual([]);
-    expect(after.passed).toEqual(['public.missed: missed_set_updated_at sets updated_at before every update']);
+    expect(after.passed).toEqual([
+      'public.missed: missed_set_updated_at sets updated_at before every update',
+      'public.missed: update probe skipped, no row in checks.probeRows["public.missed"] (checked by catalog alone)',
+    ]);
   });
 
   it('creates the function it calls when the database has none, in a fix each table can run in turn', async () => {
