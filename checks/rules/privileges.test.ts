@@ -28,6 +28,13 @@ describe('privileges', () => {
     expect(finding(/^PUBLIC \(every role\) can CREATE in schema public/)!.fix).toBe('REVOKE CREATE ON SCHEMA public FROM PUBLIC;');
   });
 
+  it('without a probe row, says the write probe was skipped instead of failing', async () => {
+    const bare = await runOne('privileges', { connection: pgAdmin(db), expectations: { probeRows: {} } });
+    expect(bare.passed).toContain("the roles' write and read probe skipped, no table has a row in checks.probeRows (table grants checked by catalog alone)");
+    expect(bare.findings.some((f) => /INSERT INTO public\.accounts succeeded/.test(f.message))).toBe(false);
+    expect(r.passed.some((p) => p.includes('probe skipped'))).toBe(false);
+  });
+
   it('proves it by acting as each role in a rolled-back probe', () => {
     expect(finding(new RegExp(`^${db}_app: CREATE TABLE in schema public succeeded`))).toBeTruthy();
     expect(finding(new RegExp(`^${db}_app: TRUNCATE public\\.accounts succeeded`))).toBeTruthy();

@@ -24,6 +24,8 @@ export const privileges: Check = {
     const actors = actorsOf(rows.roles);
     if (!actors.app && actors.readers.length === 0) return catalog;
     const probed = probeFindings(await ctx.probe((tx) => probeRoles(tx, ctx.expectations, actors, names.owner)));
-    return { passed: [...catalog.passed, ...probed.passed], findings: [...catalog.findings, ...probed.findings] };
+    // The write probes need a row to write; without one the table grants stand on the catalog alone.
+    const skipped = Object.keys(ctx.expectations.probeRows).length === 0 ? ['the roles\' write and read probe skipped, no table has a row in checks.probeRows (table grants checked by catalog alone)'] : [];
+    return { passed: [...catalog.passed, ...probed.passed, ...skipped], findings: [...catalog.findings, ...probed.findings] };
   },
 };
