@@ -205,6 +205,12 @@ describe('pgsteward on an empty database', () => {
     expect(tables.map((x) => x.t)).toEqual(['_sqlx_migrations', 'login_events', 'roles', 'sessions', 'user_credentials', 'user_external_logins', 'user_preferences', 'user_profiles', 'user_roles', 'users']);
   });
 
+  it('setup-db with only --config finds the folder through the file: nothing left to apply', async () => {
+    const r = await runCli('ops/setup-db.ts', ['--target', 'dev', '--config', 'test/fixtures/app/pgsteward.config.json'], setupEnv(db), 120_000);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`setup-db (dev/${db.database}): applied 0, ${N} already applied\n`);
+  });
+
   it('5. pg_uuidv7 is our SQL extension here, and the keys are version 7', async () => {
     await withSql(db.as(), async (sql) => {
       const [e] = await sql`select e.extversion, l.lanname::text from pg_extension e, pg_proc p join pg_language l on l.oid = p.prolang where e.extname = 'pg_uuidv7' and p.proname = 'uuid_generate_v7'`;
