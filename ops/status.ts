@@ -8,7 +8,8 @@ import { EXIT } from '../core/errors.ts';
 import { LocalCluster } from '../core/local/cluster.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { migrationStatus } from '../core/migrations/runner.ts';
-import { MIGRATIONS_DIR } from '../core/paths.ts';
+import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
+import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
 import { openTarget, adminConnection } from '../core/open-target.ts';
 import { paint } from '../core/cli/paint.ts';
 import { backupToolsFor } from '../core/pgtools/backup-tools.ts';
@@ -17,11 +18,16 @@ await runCommand(
   {
     name: 'status',
     summary: 'show the target, server version, applied and pending migrations, and the roles present',
-    options: { ...TARGET_OPTIONS },
+    options: {
+      ...TARGET_OPTIONS,
+      ...CONFIG_OPTION,
+      migrations: { type: 'string', description: "migrations folder to compare with (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
+    },
     details: 'Exit 1 when migrations are pending, drifted or dirty, or a role is missing.\nThe URL path names the database (postgres://…/shop reports on shop), as sqlx reads it.',
   },
   async (args) => {
-    const config = targetConfigFromArgs(args);
+    const project = projectConfigFromArgs(args);
+    const config = targetConfigFromArgs(args, process.env, targetDefaultsOf(project));
     if (config.kind === 'local') {
       const cluster = await LocalCluster.open({ stateDir: config.stateDir, ...config.local });
       const s = cluster.status();
@@ -33,7 +39,7 @@ await runCommand(
       }
     }
     const target = await openTarget(config);
-    const migrations = readMigrations(MIGRATIONS_DIR);
+    const migrations = readMigrations(migrationsDirFromArgs(args, project));
     const { version, rolesPresent, dbExists } = await withConnection(target.admin, { applicationName: 'pgsteward status' }, async (maint) => ({
       version: (await serverInfo(maint)).version,
       rolesPresent: (await maint<{ r: string }[]>`select rolname as r from pg_roles where rolname = any(${Object.values(target.roles)})`).map((r) => r.r),

@@ -211,6 +211,13 @@ describe('pgsteward on an empty database', () => {
     expect(r.stdout).toBe(`setup-db (dev/${db.database}): applied 0, ${N} already applied\n`);
   });
 
+  it('status with only --config compares with the fixture’s folder: every migration applied, none pending', async () => {
+    const r = await runCli('ops/status.ts', ['--target', 'dev', '--config', 'test/fixtures/app/pgsteward.config.json', '--json'], setupEnv(db));
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).migrations).toEqual({ applied: folder.migrations.map((m) => m.file), pending: [] });
+    expect(r.code).toBe(0);
+  });
+
   it('5. pg_uuidv7 is our SQL extension here, and the keys are version 7', async () => {
     await withSql(db.as(), async (sql) => {
       const [e] = await sql`select e.extversion, l.lanname::text from pg_extension e, pg_proc p join pg_language l on l.oid = p.prolang where e.extname = 'pg_uuidv7' and p.proname = 'uuid_generate_v7'`;
