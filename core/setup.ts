@@ -76,7 +76,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   // already match the model (every re-run, every npm start), it is the only connection setup
   // opens. The maintenance session is for what truly needs it: changing roles under the
   // cluster's lock, and CREATE DATABASE.
-  const existing = await connectIfExists(...connection(input.database));
+  const existing = await connectIfExists(...connection(input.database), input.admin);
   try {
     const converged = existing && (await clusterIfConverged(existing, model, { passwords: input.passwords }));
     const cluster =
@@ -110,9 +110,10 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
 /**
  * A checked session on the database, or undefined when the database does not exist yet or
  * refuses the administrator (its CONNECT rights are setup's to fix, from the maintenance
- * database). Any other failure is the connection's own error, as withConnection words it.
+ * database). Any other failure (refused, timed out, bad password) is worded for the settings
+ * the user gave (`given`), as if setup had connected there first.
  */
-async function connectIfExists(c: ConnectionSettings, opts: ConnectOptions): Promise<Sql | undefined> {
+async function connectIfExists(c: ConnectionSettings, opts: ConnectOptions, given: ConnectionSettings): Promise<Sql | undefined> {
   const sql = connect(c, { max: 1, ...opts });
   try {
     await sql`select 1`;
@@ -121,7 +122,7 @@ async function connectIfExists(c: ConnectionSettings, opts: ConnectOptions): Pro
     await sql.end({ timeout: 1 }).catch(() => {});
     const code = (e as { code?: string }).code;
     if (code === '3D000' || code === '42501') return undefined;
-    throw connectionError(e, c);
+    throw connectionError(e, given);
   }
 }
 
