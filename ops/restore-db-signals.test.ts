@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scratchMarker } from '../core/backup/restore/scratch.ts';
+import { markerText } from '../core/db/scratch-marker.ts';
 import { ident, literal } from '../core/db/connect.ts';
 import { clusterAdmin, expectMadeBy17, provisionBackupDatabase, tableChecksums, type BackupDatabase } from '../test/backups.ts';
 import { exitOf, runCli, spawnCli, waitFor } from '../test/cli.ts';
@@ -66,8 +66,8 @@ describe('verify-backup and restore-db interrupted (PostgreSQL 17, pg_dump/pg_re
     await withSql(clusterAdmin(), async (sql) => {
       for (const d of Object.values(decoys)) await sql.unsafe(`create database ${ident(d)}`);
       await sql.unsafe(`comment on database ${ident(decoys.unmarked)} is 'somebody else''s'`);
-      await sql.unsafe(`comment on database ${ident(decoys.otherHost)} is ${literal(scratchMarker({ purpose: 'verify', host: `${host}-elsewhere`, pid: 1, startedAt: new Date().toISOString() }))}`);
-      await sql.unsafe(`comment on database ${ident(decoys.alive)} is ${literal(scratchMarker({ purpose: 'verify', host, pid: process.pid, startedAt: new Date().toISOString() }))}`);
+      await sql.unsafe(`comment on database ${ident(decoys.otherHost)} is ${literal(markerText({ purpose: 'verify', host: `${host}-elsewhere`, pid: 1, startedAt: new Date().toISOString() }))}`);
+      await sql.unsafe(`comment on database ${ident(decoys.alive)} is ${literal(markerText({ purpose: 'verify', host, pid: process.pid, startedAt: new Date().toISOString() }))}`);
     });
     try {
       const before = await databases();

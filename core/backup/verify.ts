@@ -95,6 +95,6 @@ export async function verifyBackup(target: Target, opts: VerifyOptions): Promise
   }
   const updated = withVerification(manifest, record);
   await opts.storage.writeManifest(updated);
-  log[record.ok ? 'info' : 'warn']({ backup: name, ok: record.ok, error: record.error, checksFailed: record.checks?.failed, rowCountMismatches: record.rowCounts?.mismatches.length, durationMs: record.durationMs }, record.ok ? 'backup verified' : 'backup verification failed');
+  log[record.ok ? 'info' : 'warn']({ backup: name, ok: record.ok, error: record.error, checksFailed: record.checks?.failed, failures: record.checks?.failures.slice(0, 20), rowCountMismatches: record.rowCounts?.mismatches.length, durationMs: record.durationMs }, record.ok ? 'backup verified' : 'backup verification failed');
   return { backup: name, location, verification: record, manifest: updated, restoredWith };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pidAlive } from '../backup/files.ts';
+import { pidAlive } from '../processes.ts';
 
 /** Who holds a lock file: `<pid> <process start time> <token>`; older files hold a bare pid. */
 interface Holder {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { LocalCluster } from '../local/cluster.ts';
 import { freePort } from '../local/ports.ts';
-import { isAbandoned, parseMarker, processAlive, markerText } from './scratch.ts';
+import { isAbandoned, markerForThisRun, parseMarker } from '../db/scratch-marker.ts';
+import { pidAlive } from '../processes.ts';
 
 /**
  * A throwaway PostgreSQL cluster from the embedded binaries (or LOCAL_PG_BIN), in a temp
@@ -38,7 +39,7 @@ async function removeCluster(cluster: LocalCluster, root: string): Promise<void>
  */
 export async function startEphemeralCluster(opts: { major: number; binDir?: string | undefined; tempRoot?: string | undefined; onCreated?: (root: string) => void }): Promise<EphemeralCluster> {
   const root = mkdtempSync(path.join(opts.tempRoot ?? os.tmpdir(), EPHEMERAL_PREFIX));
-  writeFileSync(path.join(root, MARKER_FILE), markerText({ purpose: 'drift reference cluster', pid: process.pid, host: os.hostname(), createdAt: new Date().toISOString() }));
+  writeFileSync(path.join(root, MARKER_FILE), markerForThisRun('drift reference cluster'));
   opts.onCreated?.(root);
   let cluster: LocalCluster | undefined;
   try {
@@ -71,7 +72,7 @@ export async function startEphemeralCluster(opts: { major: number; binDir?: stri
 }
 
 /** Stops and deletes ephemeral clusters whose run is gone; returns their folders. */
-export async function sweepAbandonedClusters(tempRoot = os.tmpdir(), here = { host: os.hostname(), now: new Date(), alive: processAlive }): Promise<string[]> {
+export async function sweepAbandonedClusters(tempRoot = os.tmpdir(), here = { host: os.hostname(), now: new Date(), alive: pidAlive }): Promise<string[]> {
   const swept: string[] = [];
   let entries: string[];
   try {
@@ -89,10 +90,10 @@ export async function sweepAbandonedClusters(tempRoot = os.tmpdir(), here = { ho
     const pidFile = path.join(dataDir, 'postmaster.pid');
     if (existsSync(pidFile)) {
       const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-      if (postmaster > 0 && processAlive(postmaster)) {
+      if (postmaster > 0 && pidAlive(postmaster)) {
         // Immediate shutdown: nothing in a reference cluster is worth a checkpoint.
         process.kill(postmaster, 'SIGQUIT');
-        for (let i = 0; i < 100 && processAlive(postmaster); i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 100 && pidAlive(postmaster); i++) await new Promise((r) => setTimeout(r, 50));
       }
     }
     rmSync(root, { recursive: true, force: true });

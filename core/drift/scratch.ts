@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { ROLE_KINDS, roleNames, type RoleNames } from '../config/role-names.ts';
 import { ident, literal, type Sql } from '../db/connect.ts';
+import { isAbandoned, markerForThisRun, parseMarker } from '../db/scratch-marker.ts';
+import { pidAlive } from '../processes.ts';
 
 /**
  * Scratch databases the tool creates on a live server, marked so that only its own are ever
  * removed, and so that what a killed run (SIGKILL) left is found and removed by the next.
  *
- * This is the drift engine's local stand-in for the safety issue's mechanism (issue 9 item
- * 8, being built in core/backup or core/db). Everything outside this file goes through
- * `createScratch`, `dropScratch` and `sweepAbandonedScratch`, so the swap at merge is here only.
+ * The marker is the one restore-db and verify-backup put on their scratch databases
+ * (core/db/scratch-marker.ts), so every run finds and removes what any killed run left.
  *
  * A scratch database gets its own five roles (setup derives them from the database's name).
  * The marker is a comment on its owner role, created in the same transaction as the role and
@@ -17,48 +18,6 @@ import { ident, literal, type Sql } from '../db/connect.ts';
  */
 
 export const SCRATCH_PREFIX = 'pgsteward_drift_';
-const MARK = 'pgsteward scratch ';
-
-export interface ScratchMarker {
-  purpose: string;
-  pid: number;
-  host: string;
-  createdAt: string;
-}
-
-export function markerText(m: ScratchMarker): string {
-  return MARK + JSON.stringify(m);
-}
-
-export function parseMarker(text: string | null | undefined): ScratchMarker | undefined {
-  if (!text?.startsWith(MARK)) return undefined;
-  try {
-    const m = JSON.parse(text.slice(MARK.length)) as Partial<ScratchMarker>;
-    if (typeof m.pid !== 'number' || typeof m.host !== 'string' || typeof m.createdAt !== 'string') return undefined;
-    return { purpose: String(m.purpose ?? ''), pid: m.pid, host: m.host, createdAt: m.createdAt };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Scratch made by another machine is left alone for a day: its process may be alive where we cannot see it. */
-export const FOREIGN_SCRATCH_MAX_AGE_MS = 24 * 3600_000;
-
-/** Pure: whether the process that made a scratch object is gone. */
-export function isAbandoned(m: ScratchMarker, here: { host: string; now: Date; alive: (pid: number) => boolean }): boolean {
-  if (m.host !== here.host) return here.now.getTime() - Date.parse(m.createdAt) > FOREIGN_SCRATCH_MAX_AGE_MS;
-  return !here.alive(m.pid);
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function scratchName(): string {
   return SCRATCH_PREFIX + randomBytes(4).toString('hex');
 }
@@ -80,7 +39,7 @@ export function newScratch(): Scratch {
  */
 export async function createScratch(maint: Sql, scratch: Scratch, purpose: string): Promise<void> {
   const owner = ident(scratch.roles.owner);
-  const marker = markerText({ purpose, pid: process.pid, host: os.hostname(), createdAt: new Date().toISOString() });
+  const marker = markerForThisRun(purpose);
   // One simple-protocol message: the role and its marker commit together or not at all.
   await maint.unsafe(`CREATE ROLE ${owner} NOLOGIN; COMMENT ON ROLE ${owner} IS ${literal(marker)}`);
 }
@@ -102,11 +61,11 @@ export async function dropScratch(maint: Sql, database: string): Promise<void> {
 }
 
 /** Removes the scratch databases and roles whose run is gone; returns their names. */
-export async function sweepAbandonedScratch(maint: Sql, here = { host: os.hostname(), now: new Date(), alive: processAlive }): Promise<string[]> {
+export async function sweepAbandonedScratch(maint: Sql, here = { host: os.hostname(), now: new Date(), alive: pidAlive }): Promise<string[]> {
   const rows = await maint.unsafe<{ rolname: string; description: string }[]>(
     `SELECT r.rolname::text AS rolname, d.description FROM pg_roles r
        JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
-      WHERE r.rolname LIKE '${SCRATCH_PREFIX}%\\_owner' AND d.description LIKE '${MARK}%'`,
+      WHERE r.rolname LIKE '${SCRATCH_PREFIX}%\\_owner' AND d.description LIKE 'pgsteward scratch %'`,
   );
   const swept: string[] = [];
   for (const r of rows) {

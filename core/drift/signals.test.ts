@@ -5,7 +5,8 @@ import { secretUrl } from '../db/url.ts';
 import { exitOf, spawnCli, waitFor } from '../../test/cli.ts';
 import { pgAdmin, provisionDatabase, withSql } from '../../test/db.ts';
 import { sweepAbandonedClusters } from './ephemeral.ts';
-import { processAlive, sweepAbandonedScratch } from './scratch.ts';
+import { sweepAbandonedScratch } from './scratch.ts';
+import { pidAlive } from '../processes.ts';
 
 /**
  * The reference is always removed: on SIGINT and SIGTERM by the process itself (exit 130 and
@@ -56,13 +57,13 @@ describe('the reference is removed whatever ends the run', () => {
     await waitFor(() => Boolean((root = progressValue(child.output.stdout, /reference cluster running in (\S+) on port/))), 60_000, 'the reference cluster');
     await waitFor(() => child.output.stdout.includes('applying'), 30_000, 'the reference migrations');
     const postmaster = Number(readFileSync(path.join(root!, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    expect(processAlive(postmaster)).toBe(true);
+    expect(pidAlive(postmaster)).toBe(true);
     child.kill('SIGTERM');
     const exit = await exitOf(child);
     expect(exit.code).toBe(143);
     expect(child.output.stderr).toContain('interrupted (SIGTERM): removing the reference cluster');
     expect(existsSync(root!)).toBe(false);
-    await waitFor(() => !processAlive(postmaster), 10_000, 'the postmaster to end');
+    await waitFor(() => !pidAlive(postmaster), 10_000, 'the postmaster to end');
   }, 120_000);
 
   it('SIGKILL leaves a marked scratch database that the next run removes, and only that one', async () => {
@@ -90,10 +91,10 @@ describe('the reference is removed whatever ends the run', () => {
     const postmaster = Number(readFileSync(path.join(root!, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
     child.kill('SIGKILL');
     await exitOf(child);
-    expect(processAlive(postmaster)).toBe(true);
+    expect(pidAlive(postmaster)).toBe(true);
     const swept = await sweepAbandonedClusters(path.dirname(root!));
     expect(swept).toContain(root);
     expect(existsSync(root!)).toBe(false);
-    await waitFor(() => !processAlive(postmaster), 10_000, 'the postmaster to end');
+    await waitFor(() => !pidAlive(postmaster), 10_000, 'the postmaster to end');
   }, 120_000);
 });

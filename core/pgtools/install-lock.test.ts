@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { processAlive, takeLock } from './install-lock.ts';
+import { takeLock } from './install-lock.ts';
+import { pidAlive } from '../processes.ts';
 
 const lockFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'pgsteward-lock-')), 'install.lock');
 
@@ -26,7 +27,7 @@ describe('the install lock', () => {
 
   it('takes over a lock whose holder is gone, and times out on a live one with its pid', async () => {
     const file = lockFile();
-    expect(processAlive(2147483646)).toBe(false);
+    expect(pidAlive(2147483646)).toBe(false);
     writeFileSync(file, '2147483646');
     const release = await takeLock(file, { what: 'pg-tools' });
     expect(readFileSync(file, 'utf8')).toBe(String(process.pid));

@@ -1,16 +1,6 @@
 import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { pidAlive } from '../processes.ts';
 import { UserError } from '../errors.ts';
-
-/** Whether a process with this pid exists (EPERM: it does, under another user). */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function holderOf(file: string): number | undefined {
   try {
@@ -43,7 +33,7 @@ export async function takeLock(file: string, opts: { what: string; onWait?: (hol
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = holderOf(file);
-    if (holder === undefined || !processAlive(holder)) {
+    if (holder === undefined || !pidAlive(holder)) {
       const aside = `${file}.stale-${process.pid}`;
       try {
         renameSync(file, aside);
@@ -51,7 +41,7 @@ export async function takeLock(file: string, opts: { what: string; onWait?: (hol
         continue; // someone else moved it first
       }
       const moved = holderOf(aside);
-      if (moved !== undefined && moved !== holder && processAlive(moved)) {
+      if (moved !== undefined && moved !== holder && pidAlive(moved)) {
         try {
           linkSync(aside, file);
         } catch {

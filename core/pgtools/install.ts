@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
-import { processAlive, takeLock } from './install-lock.ts';
+import { takeLock } from './install-lock.ts';
+import { pidAlive } from '../processes.ts';
 import { parseServerVersion } from '../local/binaries.ts';
 import {
   aptCommands,
@@ -238,7 +239,7 @@ function systemSourceFiles(): { name: string; text: string }[] {
 function removeLeftovers(layout: ToolsLayout): void {
   for (const e of readdirSync(layout.toolsRoot)) {
     const m = /^\.postgresql-\d+\.(?:staging|old)-(\d+)$/.exec(e);
-    if (m && !processAlive(Number(m[1]))) rmSync(path.join(layout.toolsRoot, e), { recursive: true, force: true });
+    if (m && !pidAlive(Number(m[1]))) rmSync(path.join(layout.toolsRoot, e), { recursive: true, force: true });
   }
 }
 

@@ -138,6 +138,9 @@ describe('runner Dockerfile', () => {
     const install = final!.lines.find((l) => l.includes('apt-get install'))!;
     expect(install).toContain('"postgresql-client-17=${PG_CLIENT_VERSION}"');
     expect(install).toContain("pg_dump --version | grep -q ' 17\\.'");
+    // The server binaries: schema-drift's reference after a restore/verify is an ephemeral cluster in the task, never on RDS.
+    expect(install).toContain('"postgresql-17=${PG_CLIENT_VERSION}"');
+    expect(install).toContain("postgres --version | grep -q ' 17\\.'");
   });
 
   it('builds natively and bundles with the same script the tests run', () => {
@@ -157,7 +160,8 @@ describe('runner Dockerfile', () => {
     const env = final!.lines.filter((l) => l.startsWith('ENV')).join(' ');
     expect(env).toContain('NODE_EXTRA_CA_CERTS=/app/rds-ca.pem');
     expect(env).toContain('PGSSLROOTCERT=/app/rds-ca.pem');
-    expect(env).toContain('PG_BIN=/usr/lib/postgresql/17/bin');
+    expect(env).toContain(' PG_BIN=/usr/lib/postgresql/17/bin');
+    expect(env).toContain('LOCAL_PG_BIN=/usr/lib/postgresql/17/bin');
   });
 
   it('starts the entrypoint with the env file the dev stack uploads', () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOpsConfig } from '../../core/config/ops-config.ts';
 import { readHistory } from '../../core/cron/history.ts';
 import { EXTENSIONS_DIR } from '../../core/extensions/bundled.ts';
+import { embeddedBinDir } from '../../core/local/binaries.ts';
 import { readMigrations } from '../../core/migrations/files.ts';
 import { MIGRATIONS_DIR, REPO_ROOT } from '../../core/paths.ts';
 import { setupDatabase } from '../../core/setup.ts';
@@ -36,6 +37,7 @@ const STACK = 'acme-prod';
 const BACKUP_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:acme-prod/app_backup-AbCdEf';
 const ADMIN_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:acme-prod/master-GhIjKl';
 const BUCKET = 'acme-prod-backups';
+const serverBin = await embeddedBinDir();
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/00000000-1111-2222-3333-444444444444';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pgsteward-job-run-'));
@@ -113,6 +115,8 @@ function taskEnv(job: ScheduledJob, over: { port?: number } = {}): NodeJS.Proces
     NODE_EXTRA_CA_CERTS: pg.caFile,
     PGSSLROOTCERT: pg.caFile,
     PG_BIN: installedToolsBin(17),
+    // The image's LOCAL_PG_BIN: PostgreSQL 17 server binaries for schema-drift's ephemeral reference (here the embedded ones).
+    LOCAL_PG_BIN: serverBin,
     PGSTEWARD_HOME: home(job),
     // ECS gives the task its region and role credentials; here they reach loopback only.
     ...LOOPBACK_AWS_ENV,

@@ -17,7 +17,8 @@ import { convergeCluster, convergeInDatabase, convergeRoles } from '../../roles/
 import { roleModel, type RoleModel as PrivilegeModel } from '../../roles/model.ts';
 import type { Target } from '../../open-target.ts';
 import type { RoleModel } from './guard.ts';
-import { markerForThisRun, type ScratchPurpose } from './scratch.ts';
+import { markerForThisRun } from '../../db/scratch-marker.ts';
+import type { ScratchPurpose } from './scratch.ts';
 import { splitToc, tocExtensions } from './toc.ts';
 
 /**

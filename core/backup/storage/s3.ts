@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3StorageConfig } from '../../config/ops-config.ts';
 import { UserError, errorLine } from '../../errors.ts';
-import { pidAlive } from '../files.ts';
+import { pidAlive } from '../../processes.ts';
 import { parseManifest, serializeManifest, type BackupManifest } from '../manifest.ts';
 import { DUMP_EXTENSION, MANIFEST_EXTENSION, isBackupName, manifestNameFor } from '../file-names.ts';
 import type { BackupStorage, Listing, OpenedDump, StoredBackup } from './types.ts';
