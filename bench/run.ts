@@ -18,7 +18,7 @@ import { writeCharts } from './lib/chart-files.ts';
 import { ratioLines, renderMarkdown } from './lib/markdown.ts';
 import { BENCHMARK_IDS, BenchmarkRecorder, parseResults, type BenchmarkId, type RunResults } from './lib/results.ts';
 import { parseScale, SCALE_NAMES } from './lib/scale.ts';
-import { PG15_BIN, startServer, type BenchServer } from './lib/servers.ts';
+import { startServer, type BenchServer } from './lib/servers.ts';
 
 /** In report order: the design record's claims first, then our own tools' overhead. */
 const BENCHMARKS: readonly Benchmark[] = [uuidBenchmark, searchBenchmark, migrationBenchmark, checksBenchmark, backupBenchmark];
@@ -92,17 +92,16 @@ function chartsOnly(results: string | undefined, charts: string | undefined): nu
 /** Servers start on first use and are stopped once, whatever happens. */
 function serverPool(stateDir: string) {
   const started = new Map<string, Promise<BenchServer>>();
-  const get = (label: string, binDir?: string) => {
+  const get = (label: string) => {
     let p = started.get(label);
     if (!p) {
-      p = startServer(stateDir, label, binDir);
+      p = startServer(stateDir, label);
       started.set(label, p);
     }
     return p;
   };
   return {
     pg17: () => get('pg17'),
-    pg15: () => get('pg15', process.env.BENCH_PG15_BIN ?? PG15_BIN),
     stopAll: async () => {
       for (const p of started.values()) {
         const server = await p.catch(() => undefined);
@@ -132,8 +131,9 @@ await runCommand(
       'a smaller scale or a subset (--only) writes bench/out/results-<scale>.json, bench/out/BENCHMARKS-<scale>.md',
       'and bench/out/charts-<scale>/, so a quick look never overwrites the committed report.',
       'What each benchmark measures and why: docs/benchmarks.md.',
-      'The bench starts its own PostgreSQL 17 (embedded) and PostgreSQL 15 (Debian, for pg_dump)',
-      'in a temporary folder on free ports; the npm start cluster is never touched.',
+      'The bench starts its own PostgreSQL 17 (embedded) in a temporary folder on a free port; the',
+      'npm start cluster is never touched. The backup benchmark uses the pg_dump/pg_restore 17 that',
+      'npm run pg-tools installed (or PG_BIN, PATH, /usr/lib/postgresql, as backup-db finds them).',
       'A refuted target is a result, not an error: the exit code is 1 only when a benchmark could not',
       'run here, 2 when one failed.',
     ].join('\n'),
@@ -183,16 +183,14 @@ await runCommand(
     };
     try {
       say(paint.bold(`bench: scale ${scale.name}, ${only.join(', ')}`));
-      // Both servers start at once, in the background; each benchmark waits only for its own.
-      if (only.some((id) => id !== 'backup')) servers.pg17().catch(() => {});
-      if (only.includes('backup')) servers.pg15().catch(() => {});
+      // The server starts in the background while the first benchmark prepares.
+      servers.pg17().catch(() => {});
       for (const bench of BENCHMARKS.filter((b) => only.includes(b.id))) {
         const rec = new BenchmarkRecorder(bench.id, bench.title, bench.question);
         const ctx: BenchContext = {
           scale,
           stateDir,
           pg17: servers.pg17,
-          pg15: servers.pg15,
           log: (message) => process.stderr.write(`${paint.dim(`[${bench.id}]`)} ${message}\n`),
         };
         const b0 = performance.now();

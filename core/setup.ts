@@ -1,11 +1,11 @@
-import { connectChecked, ident, withConnection, type ConnectOptions, type Sql } from './db/connect.ts';
+import { connect, connectionError, withConnection, type ConnectOptions, type Sql } from './db/connect.ts';
 import type { ConnectionSettings } from './db/url.ts';
 import { roleNames, validateDatabaseName, type LoginRole, type RoleNames } from './config/role-names.ts';
 import { appConnectionLimit, MAINTENANCE_DATABASE, type PoolBudget } from './config/target-settings.ts';
 import type { Migration } from './migrations/files.ts';
 import { sqlxLockKey } from './migrations/lock.ts';
 import { migrate, migrationStatus, type MigrateResult } from './migrations/runner.ts';
-import { convergeCluster, convergeInDatabase, withLock, type ChangeListener } from './roles/converge.ts';
+import { clusterIfConverged, convergeCluster, convergeInDatabase, withLock, type ChangeListener, type ClusterResult } from './roles/converge.ts';
 import type { Change } from './roles/changes.ts';
 import { roleModel, type RoleModel } from './roles/model.ts';
 import { UserError } from './errors.ts';
@@ -22,8 +22,8 @@ export interface SetupInput {
   onProgress?: (message: string) => void;
   /** Each change as it is made, one line each: `revoked membership of app_app in pg_execute_server_program`. */
   onChange?: ChangeListener;
-  /** Every statement sent to the server (tests and benchmarks count them). */
-  onQuery?: (text: string) => void;
+  /** Every statement sent to the server, with the database of the session that sent it (tests and benchmarks count them). */
+  onQuery?: (text: string, database: string) => void;
   /** How long to wait for another run's role work on the same server (default 2 minutes). */
   lockTimeoutMs?: number;
 }
@@ -59,11 +59,12 @@ export function changesToReport(r: SetupReport): string[] {
 export const MIGRATION_LOCK_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * Setup, top to bottom: converge the roles and the database on the maintenance database, then,
+ * Setup, top to bottom: converge the roles and the database on the maintenance database (only
+ * when something there differs from the model, or the database does not exist yet), then,
  * inside the database, converge the privileges, make the privileged extensions available,
- * apply pending migrations and converge again what they created (in a new database, only then). Every step reads the state
- * once and sends only the statements that change something, so a converged database gets no
- * DDL. Used by `setup-db`, `start`, `reset-db`, the dev stack's bootstrap and the prod Lambda.
+ * apply pending migrations and converge again what they created (in a new database, only then).
+ * Every step reads the state once and sends only the statements that change something, so a
+ * converged database gets no DDL, over one connection. Used by `setup-db`, `start`, `reset-db`, the dev stack's bootstrap and the prod Lambda.
  */
 export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   validateDatabaseName(input.database);
@@ -71,12 +72,26 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
   const { progress, onChange, changes, connection } = setupRun(input);
 
   progress('roles');
-  const cluster = await withConnection(...connection(MAINTENANCE_DATABASE), (maint) =>
-    convergeCluster(maint, model, { passwords: input.passwords, onChange, ...(input.lockTimeoutMs ? { lockTimeoutMs: input.lockTimeoutMs } : {}) }),
-  );
+  // The database's own session first: when the database exists and the roles and its access
+  // already match the model (every re-run, every npm start), it is the only connection setup
+  // opens. The maintenance session is for what truly needs it: changing roles under the
+  // cluster's lock, and CREATE DATABASE.
+  const existing = await connectIfExists(...connection(input.database), input.admin);
+  try {
+    const converged = existing && (await clusterIfConverged(existing, model, { passwords: input.passwords }));
+    const cluster =
+      converged ||
+      (await withConnection(...connection(MAINTENANCE_DATABASE), (maint) =>
+        convergeCluster(maint, model, { passwords: input.passwords, onChange, ...(input.lockTimeoutMs ? { lockTimeoutMs: input.lockTimeoutMs } : {}) }),
+      ));
+    const migrations = existing ? await inDatabase(existing, cluster) : await withConnection(...connection(input.database), (db) => inDatabase(db, cluster));
+    return { database: input.database, databaseCreated: cluster.databaseCreated, rolesCreated: cluster.rolesCreated, roles: model.roles, migrations, serverVersion: cluster.state.serverVersion, changes };
+  } finally {
+    await existing?.end({ timeout: 5 }).catch(() => {});
+  }
 
-  const migrations = await withConnection(...connection(input.database), (db) =>
-    withMigrationLock(db, input.database, async () => {
+  function inDatabase(db: Sql, cluster: ClusterResult): Promise<MigrateResult> {
+    return withMigrationLock(db, input.database, async () => {
       // A database this run created has nothing to fence yet: one pass after its migrations does it all.
       if (!cluster.databaseCreated) {
         progress('privileges');
@@ -88,9 +103,27 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
         await convergeInDatabase(db, model, { onChange });
       }
       return result;
-    }),
-  );
-  return { database: input.database, databaseCreated: cluster.databaseCreated, rolesCreated: cluster.rolesCreated, roles: model.roles, migrations, serverVersion: cluster.state.serverVersion, changes };
+    });
+  }
+}
+
+/**
+ * A checked session on the database, or undefined when the database does not exist yet or
+ * refuses the administrator (its CONNECT rights are setup's to fix, from the maintenance
+ * database). Any other failure (refused, timed out, bad password) is worded for the settings
+ * the user gave (`given`), as if setup had connected there first.
+ */
+async function connectIfExists(c: ConnectionSettings, opts: ConnectOptions, given: ConnectionSettings): Promise<Sql | undefined> {
+  const sql = connect(c, { max: 1, ...opts });
+  try {
+    await sql`select 1`;
+    return sql;
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    const code = (e as { code?: string }).code;
+    if (code === '3D000' || code === '42501') return undefined;
+    throw connectionError(e, given);
+  }
 }
 
 /** What one run carries: its progress line, the changes it records, and how it connects. */
@@ -102,7 +135,7 @@ function setupRun(input: SetupInput) {
   };
   const connection = (database: string): [ConnectionSettings, ConnectOptions] => [
     { ...input.admin, database },
-    { applicationName: 'pgsteward setup', ...(input.onQuery ? { onQuery: input.onQuery } : {}) },
+    { applicationName: 'pgsteward setup', ...(input.onQuery ? { onQuery: (text: string) => input.onQuery!(text, database) } : {}) },
   ];
   return { progress: input.onProgress ?? (() => {}), onChange, changes, connection };
 }

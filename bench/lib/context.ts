@@ -9,8 +9,6 @@ export interface BenchContext {
   stateDir: string;
   /** The embedded PostgreSQL 17, the version the design record names. */
   pg17(): Promise<BenchServer>;
-  /** Debian's PostgreSQL 15, for the comparisons that need the matching pg_dump. */
-  pg15(): Promise<BenchServer>;
   log(message: string): void;
 }
 

@@ -14,9 +14,6 @@ import { setupDatabase } from '../../core/setup.ts';
 
 const run = promisify(execFile);
 
-/** Debian's PostgreSQL 15: the only server here whose databases a local pg_dump can dump. */
-export const PG15_BIN = '/usr/lib/postgresql/15/bin';
-
 /** A throwaway PostgreSQL the bench starts for itself, so the user's own cluster is never touched. */
 export interface BenchServer {
   label: string;

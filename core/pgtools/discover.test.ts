@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../errors.ts';
-import { cachedProbe, describeBackupTools, discoverClientTool, findClientTool, overrideVariable, pickTool, probeCacheFile, readProbeCache, searchCandidates, type ProbeCache } from './discover.ts';
+import { cacheValid, cachedProbe, describeBackupTools, discoverClientTool, findClientTool, overrideVariable, pickTool, probeCacheFile, readProbeCache, searchCandidates, type ProbeCache } from './discover.ts';
 import { invocation, libpqEnv } from './invoke.ts';
 import { backupToolsFor } from './backup-tools.ts';
 import type { TargetConfig } from '../config/target-settings.ts';
@@ -108,6 +108,15 @@ describe('where discovery looks', () => {
 });
 
 describe('the probe cache', () => {
+  it('a cached answer holds only for the same file: same inode, size and modification time', () => {
+    const record = { size: 120, mtimeMs: 1_700_000_000_123.5, ino: 42, version: '17.12', major: 17 };
+    expect(cacheValid(record, { size: 120, mtimeMs: 1_700_000_000_123.5, ino: 42 })).toBe(true);
+    expect(cacheValid(record, { size: 121, mtimeMs: 1_700_000_000_123.5, ino: 42 })).toBe(false);
+    expect(cacheValid(record, { size: 120, mtimeMs: 1_700_000_000_124, ino: 42 })).toBe(false);
+    expect(cacheValid(record, { size: 120, mtimeMs: 1_700_000_000_123.5, ino: 43 })).toBe(false);
+    expect(cacheValid(undefined, { size: 120, mtimeMs: 1_700_000_000_123.5, ino: 42 })).toBe(false);
+  });
+
   it('runs --version once per binary, and again when the binary changes (size, mtime or inode)', () => {
     const dir = tmp('cache');
     const runs = path.join(dir, 'runs');
@@ -147,6 +156,28 @@ describe('the probe cache', () => {
     writeFileSync(probeCacheFile(state), '{ not json');
     expect(discoverClientTool('pg_dump', 17, '17.10', env, { stateDir: state }).kind).toBe('found');
     expect(runsOf(runs)).toBe(2);
+  });
+
+  it('probes a binary again in the next command once it changed (an upgrade in place), and caches the new answer', () => {
+    const state = tmp('cache-upgrade');
+    const runs = path.join(state, 'runs');
+    const tool = fakeTool(path.join(state, 'tools', 'postgresql-17', 'bin', 'pg_dump'), '17.12', runs);
+    const discover = () => discoverClientTool('pg_dump', 17, '17.10', { PATH: '' }, { stateDir: state });
+    expect(discover()).toMatchObject({ kind: 'found', tool: { version: '17.12' } });
+    expect(runsOf(runs)).toBe(1);
+
+    fakeTool(tool, '17.13', runs); // same length: only the modification time differs
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(tool, later, later);
+    expect(discover()).toMatchObject({ kind: 'found', tool: { version: '17.13' } });
+    expect(runsOf(runs)).toBe(2);
+    expect(readProbeCache(probeCacheFile(state)).get(tool)).toMatchObject({ version: '17.13', mtimeMs: statSync(tool).mtimeMs });
+    expect(discover()).toMatchObject({ kind: 'found', tool: { version: '17.13' } });
+    expect(runsOf(runs)).toBe(2);
+
+    fakeTool(tool, '17.130', runs); // longer: the size differs
+    expect(discover()).toMatchObject({ kind: 'found', tool: { version: '17.130' } });
+    expect(runsOf(runs)).toBe(3);
   });
 });
 

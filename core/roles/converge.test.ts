@@ -117,18 +117,24 @@ describe('setup-db converges tampered roles back to the model', () => {
     expect(check.findings).toEqual([]);
     expect(check.status).toBe('passed');
 
-    // Converged: the next run changes nothing and sends no DDL at all.
+    // Converged: the next run changes nothing, sends no DDL at all, and needs no session but the database's own.
     const sent: string[] = [];
-    const again = await setupOf(db, { onQuery: (q) => sent.push(q) });
+    const databases = new Set<string>();
+    const again = await setupOf(db, { onQuery: (q, database) => (sent.push(q), databases.add(database)) });
     expect(again.changes).toEqual([]);
     expect(sent.filter((q) => DDL.test(q))).toEqual([]);
     expect(sent.length).toBeGreaterThan(0);
+    expect([...databases]).toEqual([db.database]);
+    expect(sent.some((q) => q.includes(`pg_try_advisory_lock(${CLUSTER_SETUP_LOCK})`))).toBe(false);
   });
 
   it('leaves passwords alone when none are given, and strips powers granted by hand', async () => {
     const db = await provisionDatabase('powers');
     await asAdmin(db, `ALTER ROLE ${ident(db.report.roles.app)} CREATEDB CREATEROLE`);
-    const report = await setupOf(db, { passwords: {} });
+    // Role work goes through the maintenance database, under the cluster's setup lock.
+    const databases = new Set<string>();
+    const report = await setupOf(db, { passwords: {}, onQuery: (_q, database) => databases.add(database) });
+    expect([...databases].sort()).toEqual([db.database, 'postgres'].sort());
     expect(report.changes.map((c) => c.line)).toEqual([`removed CREATEDB from ${db.report.roles.app}`, `removed CREATEROLE from ${db.report.roles.app}`]);
     for (const role of LOGIN_ROLES) await withSql(db.as(role), (sql) => sql`select 1`);
   });

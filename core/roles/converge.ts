@@ -85,6 +85,19 @@ export async function convergeCluster(maint: Sql, model: RoleModel, opts: { pass
   );
 }
 
+/**
+ * The cluster as seen from any session (roles, memberships, settings and the database are in
+ * shared catalogs): its state when the five roles and the database's access already match the
+ * model, else undefined. No lock: a run that finds work to do goes on to convergeCluster,
+ * which reads again under the lock before changing anything.
+ */
+export async function clusterIfConverged(sql: Sql, model: RoleModel, opts: { passwords: Partial<Record<LoginRole, string>> }): Promise<ClusterResult | undefined> {
+  const state = await readClusterState(sql, model);
+  if (!state.database) return undefined;
+  const changes = [...planRoles({ state, model, passwords: opts.passwords }), ...planDatabaseAccess(state, model)];
+  return changes.length === 0 ? { state, rolesCreated: [], databaseCreated: false } : undefined;
+}
+
 /** Only the five roles (no database), under the same lock: a restore that lands objects owned by another database's roles. */
 export async function convergeRoles(maint: Sql, model: RoleModel, opts: { passwords: Partial<Record<LoginRole, string>>; onChange?: ChangeListener }): Promise<string[]> {
   return withLock(maint, CLUSTER_SETUP_LOCK, { timeoutMs: CLUSTER_SETUP_LOCK_TIMEOUT_MS, what: 'the setup lock on this server' }, async () => {

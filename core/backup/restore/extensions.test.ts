@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../../checks/suite.ts';
 import { createDatabase, pgAdmin, provisionDatabase, uniqueName, withSql } from '../../../test/db.ts';
 import { installedToolsBin } from '../../../test/pg-tools.ts';
-import { seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
+import { expectMadeBy17, seed, tableChecksums, testOpsConfig } from '../../../test/backups.ts';
 import type { TargetConfig } from '../../config/target-settings.ts';
 import { isUserError } from '../../errors.ts';
 import { uuidV7Status } from '../../extensions/uuidv7.ts';
@@ -57,6 +57,7 @@ describe('a backup of a database using pg_uuidv7, on PostgreSQL 17 with the 17 t
     const env = { ...process.env, PG_BIN: installedToolsBin(17) };
     const ops = testOpsConfig();
     const { manifest, location } = await backupDatabase(target, { ops, env });
+    expectMadeBy17(manifest);
 
     const listing = execFileSync(path.join(installedToolsBin(17), 'pg_restore'), ['--list', location], { encoding: 'utf8' });
     expect(tocExtensions(listing)).toEqual({ created: expect.arrayContaining(['pg_uuidv7']), registeredViaPgTle: [] });
