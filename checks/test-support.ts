@@ -25,7 +25,7 @@ export interface FixtureMeta {
   findings?: string[];
   /** The objects still named after every fixable finding's fix was applied; default: the unfixable findings. */
   remaining?: string[];
-  /** Expectations sections for this fixture (checks/expectations.ts), e.g. the probe rows its tables need. */
+  /** Settings sections for this fixture over this repository's pgsteward.config.json (the rules' Expectations shape), e.g. the probe rows its tables need. */
   settings?: Partial<Expectations>;
   /**
    * The fixture is a pending migration, not a schema: it is copied into an empty migrations
