@@ -126,6 +126,22 @@ describe('checks CLI', () => {
     expect(t).toEqual({ code: 2, stdout: '', stderr: `error: ${typo}: pool.max must be a whole number from 1 to 1000; fix the value or remove the key\n` });
   });
 
+  it("checks another application's database from this checkout with no configuration: generic checks only, said on stderr", async () => {
+    const foreign = (await fixtureDatabase(new URL('./generic.fixture.sql', import.meta.url))).connection;
+    const r = await cli(['--url', secretUrl(foreign), '--json']);
+    expect(r.stderr).toMatch(/^note: .*pgsteward\.config\.json describes databases built from migrations, and \w+ was not: checking it with no configuration \(generic checks only; migration-lint, migration-data-preservation, schema-drift need --migrations DIR\); pass --config FILE for its own settings\n$/);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.policiesNotEvaluated).toEqual([...POLICIES]);
+    const ids = doc.checks.map((c: { id: string }) => c.id);
+    expect(ids).not.toContain('schema-drift');
+    // Not one finding about our own tables: the configuration check has nothing configured to look for.
+    expect(doc.checks.find((c: { id: string }) => c.id === 'configuration').findings).toEqual([]);
+    expect(doc.summary.failed).toBe(0);
+    const only = await cli(['--url', secretUrl(foreign), '--only', 'schema-drift']);
+    expect(only.code).toBe(2);
+    expect(only.stderr).toMatch(/^error: schema-drift compare \w+ with its migrations, .*; pass --migrations DIR/);
+  });
+
   it('exits 2 on an unknown check id and shows the ids in --help', async () => {
     const r = await cli(['--url', secretUrl(project), '--skip', 'nope']);
     expect(r.code).toBe(2);

@@ -10,6 +10,13 @@ import type { TargetKind } from '../core/config/target-settings.ts';
 import type { ProjectConfig } from '../core/config/project-config.ts';
 import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
 import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
+import { speaksFor } from '../core/config/project-config.ts';
+import { withConnection } from '../core/db/connect.ts';
+import { readLedger } from '../core/migrations/ledger.ts';
+import { readMigrations } from '../core/migrations/files.ts';
+import { configFileLocation } from '../core/config/ops-config.ts';
+import { REPO_ROOT } from '../core/paths.ts';
+import { unconfiguredExpectations } from './expectations.ts';
 import { redactedUrl, type ConnectionSettings } from '../core/db/url.ts';
 import { UserError } from '../core/errors.ts';
 import { adminConnection, openTarget } from '../core/open-target.ts';
@@ -21,6 +28,9 @@ import { toJunit } from './report/junit.ts';
 import { listFlag } from './cli-args.ts';
 import { runWriteFixes, writeFixesRequest } from './fixes/command.ts';
 import { MIGRATIONS_DIR } from '../core/paths.ts';
+
+/** The checks that compare the database with a migrations folder (migration-state too, but it is the ledger policy's). */
+const FOLDER_CHECKS = ['migration-lint', 'migration-data-preservation', 'schema-drift'];
 
 const ids = CHECKS.map((c) => `  ${c.id.padEnd(28)}${c.severity === 'warning' ? '(warning) ' : ''}${c.title}`).join('\n');
 
@@ -39,6 +49,31 @@ async function resolveConnection(args: ParsedArgs, project: ProjectConfig): Prom
   const config = targetConfigFromArgs(args, process.env, targetDefaultsOf(project));
   const target = await openTarget(config, { start: false });
   return { connection: adminConnection(target), target: { kind: config.kind, admin: target.admin, binDir: config.local.binDir } };
+}
+
+/**
+ * Whether the configuration in use speaks for the database under check (see speaksFor). When
+ * it does not, the database is checked as a new user's would be: generic checks only, and the
+ * checks that compare with a migrations folder only once one is given. Says so on stderr.
+ */
+async function whoseConfiguration(args: ParsedArgs, project: ProjectConfig, connection: ConnectionSettings, only: string[] | undefined, skip: string[] | undefined) {
+  const v = args.values;
+  const explicit = configFileLocation({ file: v.config as string | undefined, env: process.env, repoRoot: REPO_ROOT }).explicit;
+  const ownFolder = project.migrationsDir ?? MIGRATIONS_DIR;
+  const own =
+    explicit ||
+    project.source === undefined ||
+    speaksFor({ explicit, source: project.source, ledger: await withConnection(connection, { applicationName: 'pgsteward checks' }, readLedger), migrations: readMigrations(ownFolder) });
+  const folderGiven = typeof v.migrations === 'string';
+  const folderChecks = own || folderGiven ? [] : FOLDER_CHECKS.filter((id) => !(skip ?? []).includes(id));
+  if (!own) {
+    if (only && !folderGiven && only.every((id) => FOLDER_CHECKS.includes(id))) {
+      throw new UserError(`${only.join(', ')} compare ${connection.database} with its migrations, and ${project.source} describes databases built from another folder`, "pass --migrations DIR (the application's folder) or --config FILE (its configuration)");
+    }
+    const need = folderChecks.length ? `; ${folderChecks.join(', ')} need --migrations DIR` : '';
+    process.stderr.write(`note: ${project.source} describes databases built from ${path.relative(process.cwd(), ownFolder) || '.'}, and ${connection.database} was not: checking it with no configuration (generic checks only${need}); pass --config FILE for its own settings\n`);
+  }
+  return { own, folderChecks };
 }
 
 const stdoutStyle: Style = {
@@ -98,6 +133,7 @@ await runCommand(
     const roles: RoleNames | undefined = typeof v['roles-of'] === 'string' ? roleNames(validateName(v['roles-of'], '--roles-of database name')) : undefined;
     const project = projectConfigFromArgs(args);
     const { connection, target } = await resolveConnection(args, project);
+    const { own, folderChecks } = await whoseConfiguration(args, project, connection, only, skip);
     // JUnit promises a test case per verified subject, so it needs them listed.
     const verbose = Boolean(v.verbose) || typeof v.junit === 'string';
     const progress = v.json ? () => {} : progressLine('checks');
@@ -105,9 +141,9 @@ await runCommand(
       connection,
       ...(roles ? { roles } : {}),
       ...(only ? { only } : {}),
-      ...(skip ? { skip } : {}),
+      ...(skip || folderChecks.length ? { skip: [...(skip ?? []), ...folderChecks] } : {}),
       migrationsDir: migrationsDirFromArgs(args, project),
-      config: project.checks,
+      config: own ? project.checks : unconfiguredExpectations(),
       target,
       verbose,
       onCheck: (c, i, n) => progress(`${c.id} (${i + 1}/${n})`),

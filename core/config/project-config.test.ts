@@ -7,7 +7,7 @@ import { EXIT, UserError } from '../errors.ts';
 import { REPO_ROOT } from '../paths.ts';
 import { closest } from './json-reader.ts';
 import { SQUAWK_RULES } from './checks-config.ts';
-import { loadProjectConfig, parseProjectConfig } from './project-config.ts';
+import { loadProjectConfig, parseProjectConfig, speaksFor } from './project-config.ts';
 
 const ctx = { file: '/srv/shop/pgsteward.config.json', baseDir: '/srv/shop', stateDir: '/var/lib/pgsteward', env: {} };
 const parse = (raw: unknown, env: NodeJS.ProcessEnv = {}) => parseProjectConfig(raw, { ...ctx, env });
@@ -182,5 +182,28 @@ describe('the files in this repository', () => {
     expect(c.checks.policies).toEqual(['ledger']);
     writeFileSync(file, '{ "checks": { } ');
     expect(() => loadProjectConfig({ file, repoRoot: dir, stateDir: dir, env: {} })).toThrow(/shop\.json is not valid JSON/);
+  });
+});
+
+describe('whose configuration the checkout file is', () => {
+  const m = (version: number, sum: string) => ({ version: BigInt(version), checksum: Buffer.from(sum) });
+  const ours = [m(1, 'a'), m(2, 'b'), m(3, 'c')];
+  const base = { explicit: false, source: '/repo/pgsteward.config.json', migrations: ours };
+
+  it('speaks for a database its migrations built, pending files included', () => {
+    expect(speaksFor({ ...base, ledger: [m(1, 'a'), m(2, 'b'), m(3, 'c')] })).toBe(true);
+    expect(speaksFor({ ...base, ledger: [m(1, 'a')] })).toBe(true);
+  });
+
+  it("does not speak for another application's database: other versions, other checksums, or no sqlx ledger", () => {
+    expect(speaksFor({ ...base, ledger: [m(20240101000000, 'x')] })).toBe(false);
+    expect(speaksFor({ ...base, ledger: [m(1, 'a'), m(2, 'changed')] })).toBe(false);
+    expect(speaksFor({ ...base, ledger: [m(1, 'a'), m(4, 'd')] })).toBe(false);
+    expect(speaksFor({ ...base, ledger: [] })).toBe(false);
+  });
+
+  it('a file named by --config or PGSTEWARD_CONFIG applies to whatever it is pointed at, and no file is no configuration', () => {
+    expect(speaksFor({ ...base, explicit: true, ledger: [] })).toBe(true);
+    expect(speaksFor({ ...base, source: undefined, ledger: [] })).toBe(true);
   });
 });

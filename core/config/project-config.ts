@@ -77,3 +77,18 @@ export function loadProjectConfig(opts: { file?: string | undefined; env?: NodeJ
   if (!found) return parseProjectConfig(undefined, { file: undefined, baseDir: opts.repoRoot, stateDir: opts.stateDir, env });
   return parseProjectConfig(found.raw, { file: found.file, baseDir: path.dirname(found.file), stateDir: opts.stateDir, env });
 }
+
+/**
+ * Pure: whether the checkout's own file (found at its default place, not named by --config or
+ * PGSTEWARD_CONFIG) speaks for a database: only for one its migrations built, that is, one
+ * whose sqlx ledger records nothing but files of that folder, with their checksums. Another
+ * application's database checked from this checkout is then held to no configuration
+ * (generic checks only) rather than to our tables and policies. A named file applies to
+ * whatever it is pointed at.
+ */
+export function speaksFor(opts: { explicit: boolean; source: string | undefined; ledger: ReadonlyArray<{ version: bigint; checksum: Buffer }>; migrations: ReadonlyArray<{ version: bigint; checksum: Buffer }> }): boolean {
+  if (opts.explicit || opts.source === undefined) return true;
+  if (opts.ledger.length === 0) return false;
+  const files = new Map(opts.migrations.map((m) => [m.version, m.checksum]));
+  return opts.ledger.every((row) => files.get(row.version)?.equals(row.checksum) === true);
+}
