@@ -8,13 +8,8 @@ import type { DriftKind, FieldChange, ObjectType } from '../core/drift/model.ts'
 
 export type Severity = 'error' | 'warning';
 
-/**
- * Our project's choices, as opposed to defects on any database. A check (or a finding) that
- * belongs to a policy runs only when the configuration enables that policy; with no
- * configuration only the generic checks run, and the report names the policies not evaluated.
- */
-export const POLICIES = ['uuidv7-keys', 'updated-at', 'email-case-insensitive', 'search', 'roles', 'ledger'] as const;
-export type PolicyName = (typeof POLICIES)[number];
+export { POLICIES, type PolicyName } from '../core/config/policies.ts';
+import type { PolicyName } from '../core/config/policies.ts';
 
 /** One problem, named precisely enough to act on, with the SQL (or command) that fixes it. */
 export interface Finding {

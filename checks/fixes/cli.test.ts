@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOGIN_ROLES } from '../../core/config/role-names.ts';
+import { REPO_ROOT } from '../../core/paths.ts';
 import { secretUrl } from '../../core/db/url.ts';
 import { isUserError } from '../../core/errors.ts';
 import { readMigrationFolder } from '../../core/migrations/files.ts';
@@ -55,7 +56,8 @@ describe('checks --write-fixes', () => {
   const url = secretUrl({ ...admin, password: '' }).replace(/:@/, '@');
   const passwords = Object.fromEntries(LOGIN_ROLES.map((r) => [r, generatePassword()]));
   const setup = () => setupDatabase({ admin: pgAdmin(), database, pool: { max: 10, min: 2, instances: 1 }, passwords, migrations: readMigrationFolder(dir).migrations });
-  const run = (args: string[]) => cli(['--url', url, ...args], admin.password);
+  // Our schema plus a migration of the test's own folder: our file, named, applies to it (see speaksFor).
+  const run = (args: string[]) => cli(['--url', url, '--config', path.join(REPO_ROOT, 'pgsteward.config.json'), ...args], admin.password);
 
   beforeAll(async () => {
     cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (f) => !f.endsWith('.ts') });

@@ -1,12 +1,9 @@
 import { UserError } from '../../core/errors.ts';
 import type { CheckOutcome } from '../types.ts';
+import type { Ignore } from '../../core/config/checks-config.ts';
 
-/** A finding silenced on purpose: which check, which object (as the report names it), and why. */
-export interface Ignore {
-  check: string;
-  object: string;
-  reason: string;
-}
+export type { Ignore } from '../../core/config/checks-config.ts';
+
 
 /** Refuses entries the suite could never honour: an unknown check, or no reason given. */
 export function validateIgnores(ignores: readonly Ignore[], checkIds: readonly string[]): void {

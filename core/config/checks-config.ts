@@ -1,8 +1,14 @@
-import { POLICIES, type PolicyName } from '../../checks/types.ts';
-import type { Ignore } from '../../checks/lib/ignores.ts';
+import { POLICIES, type PolicyName } from './policies.ts';
 import { ROLE_KINDS, type RoleNames } from './role-names.ts';
 import type { PoolBudget } from './target-settings.ts';
 import type { Json, Reader } from './json-reader.ts';
+
+/** A finding silenced on purpose: which check, which object (as the report names it), and why. */
+export interface Ignore {
+  check: string;
+  object: string;
+  reason: string;
+}
 
 /**
  * What the checks know about one application: the `checks` section of pgsteward.config.json,
@@ -46,7 +52,7 @@ export interface SearchProbe {
 export interface Expectations {
   /** The file these came from, for messages that name a key to fix; undefined when there is none. */
   configFile: string | undefined;
-  /** The policies to evaluate (see POLICIES in checks/types.ts); none without a configuration. */
+  /** The policies to evaluate (see policies.ts); none without a configuration. */
   policies: PolicyName[];
   /** Schemas to check; undefined means every schema that is not a system schema. */
   schemas: string[] | undefined;
