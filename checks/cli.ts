@@ -9,7 +9,7 @@ import { roleNames, validateName, type RoleNames } from '../core/config/role-nam
 import type { TargetKind } from '../core/config/target-settings.ts';
 import type { ProjectConfig } from '../core/config/project-config.ts';
 import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
-import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
+import { ignoreMissingFromArgs, MIGRATION_OPTIONS, migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
 import { speaksFor } from '../core/config/project-config.ts';
 import { withConnection } from '../core/db/connect.ts';
 import { readLedger } from '../core/migrations/ledger.ts';
@@ -97,7 +97,7 @@ await runCommand(
       skip: { type: 'string', multiple: true, description: 'skip these check ids (comma-separated or repeated)', valueName: 'IDS' },
       strict: { type: 'boolean', description: 'warnings fail too (exit 1)' },
       junit: { type: 'string', description: 'also write a JUnit XML report to FILE', valueName: 'FILE' },
-      migrations: { type: 'string', description: "migrations folder to compare and lint (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
+      ...MIGRATION_OPTIONS,
       verbose: { type: 'boolean', short: 'v', description: 'list every subject that passed, not only findings (--junit implies it)' },
       'write-fixes': { type: 'boolean', description: 'write migrations that repair every finding with a mechanical fix into DIR (default the migrations folder); docs/checks/writing-fixes.md' },
       'dry-run': { type: 'boolean', description: 'with --write-fixes: print the files instead of writing them' },
@@ -143,6 +143,7 @@ await runCommand(
       ...(only ? { only } : {}),
       ...(skip || folderChecks.length ? { skip: [...(skip ?? []), ...folderChecks] } : {}),
       migrationsDir: migrationsDirFromArgs(args, project),
+      ignoreMissing: ignoreMissingFromArgs(args, project),
       config: own ? project.checks : unconfiguredExpectations(),
       target,
       verbose,

@@ -38,6 +38,8 @@ export interface RunChecksOptions {
   roles?: RoleNames;
   only?: string[];
   skip?: string[];
+  /** Pass over applied versions with no file (`--ignore-missing`). */
+  ignoreMissing?: boolean;
   /** Default MIGRATIONS_DIR. */
   migrationsDir?: string;
   /**
@@ -154,6 +156,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksReport> {
       expectations,
       policies,
       migrationsDir: opts.migrationsDir ?? MIGRATIONS_DIR,
+      ignoreMissing: opts.ignoreMissing === true,
       serverVersionNum: server.versionNum,
       verbose: opts.verbose === true,
       async probe<T>(fn: (tx: ProbeSql) => Promise<T>): Promise<T> {

@@ -72,6 +72,8 @@ export interface CheckContext {
   /** The policies the configuration enables: a check emits a policy's findings only when it is here. */
   policies: ReadonlySet<PolicyName>;
   migrationsDir: string;
+  /** Applied versions with no file are passed over, as sqlx's --ignore-missing does. */
+  ignoreMissing?: boolean | undefined;
   serverVersionNum: number;
   /** List every passing subject (`--verbose`, JUnit); otherwise passing subjects may be counted. */
   verbose: boolean;

@@ -88,6 +88,6 @@ export function setupPasswords(t: Target): Partial<Record<LoginRole, string>> {
 }
 
 /** setup-db against a target: its administrator, its database and pool budget, its role passwords. */
-export async function setupTarget(t: Target, migrations: readonly Migration[], opts: Pick<SetupInput, 'onProgress' | 'onChange'> = {}): Promise<SetupReport> {
+export async function setupTarget(t: Target, migrations: readonly Migration[], opts: Pick<SetupInput, 'onProgress' | 'onChange' | 'ignoreMissing' | 'lockWaitTimeoutMs'> = {}): Promise<SetupReport> {
   return setupDatabase({ admin: t.admin, database: t.config.database, pool: t.config.pool, passwords: setupPasswords(t), migrations, ...opts });
 }

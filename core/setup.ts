@@ -19,6 +19,10 @@ export interface SetupInput {
   /** Passwords for the login roles; a missing one leaves that role's password unchanged. */
   passwords: Partial<Record<LoginRole, string>>;
   migrations: readonly Migration[];
+  /** Pass over applied versions with no file, as sqlx's --ignore-missing does. */
+  ignoreMissing?: boolean | undefined;
+  /** How long to wait for the migration lock (default 60 s). */
+  lockWaitTimeoutMs?: number | undefined;
   onProgress?: (message: string) => void;
   /** Each change as it is made, one line each: `revoked membership of app_app in pg_execute_server_program`. */
   onChange?: ChangeListener;
@@ -97,7 +101,7 @@ export async function setupDatabase(input: SetupInput): Promise<SetupReport> {
         progress('privileges');
         await convergeInDatabase(db, model, { onChange });
       }
-      const result = await applyPendingMigrations(db, model, input.migrations, progress, () => provideExtensions(db, onChange));
+      const result = await applyPendingMigrations(db, model, input, progress, () => provideExtensions(db, onChange));
       if (result.applied.length > 0 || cluster.databaseCreated) {
         progress('privileges');
         await convergeInDatabase(db, model, { onChange });
@@ -163,10 +167,11 @@ async function provideExtensions(db: Sql, onChange: ChangeListener): Promise<voi
  * Migrations, only when some are pending (or the ledger has a problem the runner will name);
  * `beforeApplying` runs first, and only then.
  */
-async function applyPendingMigrations(db: Sql, model: RoleModel, migrations: readonly Migration[], progress: (m: string) => void, beforeApplying: () => Promise<void>): Promise<MigrateResult> {
-  const status = await migrationStatus(db, migrations);
+async function applyPendingMigrations(db: Sql, model: RoleModel, input: Pick<SetupInput, 'migrations' | 'ignoreMissing' | 'lockWaitTimeoutMs'>, progress: (m: string) => void, beforeApplying: () => Promise<void>): Promise<MigrateResult> {
+  const { migrations, ignoreMissing, lockWaitTimeoutMs } = input;
+  const status = await migrationStatus(db, migrations, { ignoreMissing });
   if (!status.problem && status.pending.length === 0) return { applied: [], alreadyApplied: status.applied.length, ignoredMissing: [] };
   await beforeApplying();
   progress('migrations');
-  return migrate(db, model.database, migrations, { runAs: model.roles.owner });
+  return migrate(db, model.database, migrations, { runAs: model.roles.owner, ignoreMissing, lockWaitTimeoutMs });
 }

@@ -3,7 +3,7 @@ import { runCommand, TARGET_OPTIONS } from '../core/cli/command.ts';
 import { targetConfigFromArgs } from '../core/cli/target-args.ts';
 import { readMigrations } from '../core/migrations/files.ts';
 import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
-import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
+import { ignoreMissingFromArgs, lockWaitTimeoutFromArgs, MIGRATION_OPTIONS, migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
 import { changesToReport, describeSetup } from '../core/setup.ts';
 import { openTarget, setupTarget } from '../core/open-target.ts';
 import { EXIT } from '../core/errors.ts';
@@ -16,7 +16,8 @@ await runCommand(
     options: {
       ...TARGET_OPTIONS,
       ...CONFIG_OPTION,
-      migrations: { type: 'string', description: "migrations folder (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
+      ...MIGRATION_OPTIONS,
+      'lock-wait-timeout': { type: 'string', description: 'seconds to wait for the migration lock before giving up, naming its holder (default 60)', valueName: 'SECONDS' },
     },
     details: [
       'Starts the local cluster if needed. Converges the five roles to the model (memberships, attributes,',
@@ -30,10 +31,11 @@ await runCommand(
     // The config file's database, migrations folder and pool budget sit below every flag and variable.
     const project = projectConfigFromArgs(args);
     const migrations = readMigrations(migrationsDirFromArgs(args, project));
+    const plan = { ignoreMissing: ignoreMissingFromArgs(args, project), lockWaitTimeoutMs: lockWaitTimeoutFromArgs(args) };
     const config = targetConfigFromArgs(args, process.env, targetDefaultsOf(project));
     const target = await openTarget(config, { start: true });
     const progress = progressLine('setup-db');
-    const report = await setupTarget(target, migrations, { onProgress: progress });
+    const report = await setupTarget(target, migrations, { onProgress: progress, ...plan });
     progress('');
     if (args.values.json) {
       process.stdout.write(JSON.stringify({ target: config.kind, ...report, migrations: { applied: report.migrations.applied.map((a) => ({ ...a, version: String(a.version), nanos: String(a.nanos) })), alreadyApplied: report.migrations.alreadyApplied } }, null, 2) + '\n');

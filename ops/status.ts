@@ -6,10 +6,10 @@ import { serverInfo } from '../core/db/server.ts';
 import { redactedUrl } from '../core/db/url.ts';
 import { EXIT } from '../core/errors.ts';
 import { LocalCluster } from '../core/local/cluster.ts';
-import { readMigrations } from '../core/migrations/files.ts';
+import { folderNotes, readMigrationFolder } from '../core/migrations/files.ts';
 import { migrationStatus } from '../core/migrations/runner.ts';
 import { CONFIG_OPTION } from '../core/cli/ops-context.ts';
-import { migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
+import { ignoreMissingFromArgs, MIGRATION_OPTIONS, migrationsDirFromArgs, projectConfigFromArgs, targetDefaultsOf } from '../core/cli/project-args.ts';
 import { openTarget, adminConnection } from '../core/open-target.ts';
 import { paint } from '../core/cli/paint.ts';
 import { backupToolsFor } from '../core/pgtools/backup-tools.ts';
@@ -21,7 +21,7 @@ await runCommand(
     options: {
       ...TARGET_OPTIONS,
       ...CONFIG_OPTION,
-      migrations: { type: 'string', description: "migrations folder to compare with (default: the config file's migrations, else ./migrations)", valueName: 'DIR' },
+      ...MIGRATION_OPTIONS,
     },
     details: 'Exit 1 when migrations are pending, drifted or dirty, or a role is missing.\nThe URL path names the database (postgres://…/shop reports on shop), as sqlx reads it.',
   },
@@ -39,7 +39,8 @@ await runCommand(
       }
     }
     const target = await openTarget(config);
-    const migrations = readMigrations(migrationsDirFromArgs(args, project));
+    const folder = readMigrationFolder(migrationsDirFromArgs(args, project));
+    const migrations = folder.migrations;
     const { version, rolesPresent, dbExists } = await withConnection(target.admin, { applicationName: 'pgsteward status' }, async (maint) => ({
       version: (await serverInfo(maint)).version,
       rolesPresent: (await maint<{ r: string }[]>`select rolname as r from pg_roles where rolname = any(${Object.values(target.roles)})`).map((r) => r.r),
@@ -47,7 +48,7 @@ await runCommand(
     }));
     let state = { applied: [] as string[], pending: migrations.map((m) => m.file), problem: dbExists ? undefined : (`database ${config.database} does not exist` as string | undefined) };
     if (dbExists) {
-      const s = await withConnection(adminConnection(target), { applicationName: 'pgsteward status' }, (sql) => migrationStatus(sql, migrations));
+      const s = await withConnection(adminConnection(target), { applicationName: 'pgsteward status' }, (sql) => migrationStatus(sql, migrations, { ignoreMissing: ignoreMissingFromArgs(args, project) }));
       state = { applied: s.applied.map((m) => m.file), pending: s.pending.map((m) => m.file), problem: s.problem };
     }
     const missingRoles = Object.values(target.roles).filter((r) => !rolesPresent.includes(r));
@@ -56,7 +57,7 @@ await runCommand(
       database: config.database,
       url: redactedUrl(target.admin),
       serverVersion: version,
-      migrations: state,
+      migrations: { ...state, notes: folderNotes(folder) },
       roles: { present: rolesPresent, missing: missingRoles },
       backups: backupToolsFor(config, version).status,
     };
@@ -68,6 +69,7 @@ await runCommand(
         `server:     PostgreSQL ${version}`,
         `database:   ${config.database}${dbExists ? '' : ' (missing)'}`,
         `migrations: ${state.applied.length} applied, ${state.pending.length} pending${state.pending.length ? ` (${state.pending.join(', ')})` : ''}`,
+        ...out.migrations.notes.map((n) => `            ${n}`),
         `backups:    ${out.backups}`,
         `roles:      ${rolesPresent.length}/${Object.values(target.roles).length} present${missingRoles.length ? `; missing ${missingRoles.join(', ')}` : ''}`,
       ];

@@ -26,9 +26,13 @@ export const migrationStateCheck: Check = {
       });
     }
     const bad = new Set(state.problems.map((p) => p.version));
-    const passed = state.applied
-      .filter((r) => !bad.has(r.version))
-      .map((r) => `${state.local.find((m) => m.version === r.version)!.file}: applied, checksum matches`);
+    const files = new Map(state.local.map((m) => [m.version, m.file]));
+    const passed = [
+      ...state.notes,
+      ...state.applied
+        .filter((r) => !bad.has(r.version))
+        .map((r) => (files.has(r.version) ? `${files.get(r.version)}: applied, checksum matches` : `version ${r.version}: applied, no file, passed over (--ignore-missing)`)),
+    ];
     return { passed, findings };
   },
 };

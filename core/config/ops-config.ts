@@ -96,7 +96,7 @@ export const DEFAULT_SCHEDULES: Record<JobName, string> = {
 export const CONFIG_FILE_NAME = 'pgsteward.config.json';
 
 /** Every top-level key of the file: the ops sections read here, the project's read by project-config.ts. */
-export const TOP_LEVEL_KEYS = ['database', 'migrations', 'pool', 'checks', 'backups', 'cron'] as const;
+export const TOP_LEVEL_KEYS = ['database', 'migrations', 'ignoreMissing', 'pool', 'checks', 'backups', 'cron'] as const;
 
 /** The keys of each ops object, shared with the JSON Schema's test so the two cannot drift. */
 export const OPS_KEYS = {

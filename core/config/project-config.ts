@@ -18,6 +18,8 @@ export interface ProjectConfig {
   database: string | undefined;
   /** Absolute (resolved against the file's folder); undefined means the default ./migrations. */
   migrationsDir: string | undefined;
+  /** Pass over applied versions with no file (sqlx's --ignore-missing); default false. */
+  ignoreMissing: boolean;
   /** The file's pool budget, before DB_POOL_MAX / DB_POOL_MIN / DB_APP_INSTANCES override it. */
   pool: Partial<PoolBudget>;
   /** The checks' settings; `pool` there is the decided budget, environment included. */
@@ -63,6 +65,7 @@ export function parseProjectConfig(raw: unknown, ctx: { file: string | undefined
     source: ctx.file,
     database: database(r, top.database),
     migrationsDir: migrations === undefined ? undefined : path.resolve(ctx.baseDir, migrations),
+    ignoreMissing: r.bool(top.ignoreMissing, 'ignoreMissing', false),
     pool: filePool,
     checks: parseChecksSection(r, top.checks, { file: ctx.file, pool: parsePoolBudget(ctx.env ?? process.env, filePool) }),
     hasChecks: top.checks !== undefined,
