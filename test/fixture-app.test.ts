@@ -7,7 +7,7 @@ import type { ChecksReport } from '../checks/types.ts';
 import { readSnapshot } from '../core/drift/snapshot.ts';
 import { diffSnapshots } from '../core/drift/diff.ts';
 import type { DriftFinding, Snapshot } from '../core/drift/model.ts';
-import { readMigrationFolder } from '../core/migrations/files.ts';
+import { folderNotes, readMigrationFolder } from '../core/migrations/files.ts';
 import { REPO_ROOT } from '../core/paths.ts';
 import { pgAdmin, withSql } from './db.ts';
 import { loadProjectConfig } from '../core/config/project-config.ts';
@@ -214,7 +214,8 @@ describe('pgsteward on an empty database', () => {
   it('status with only --config compares with the fixture’s folder: every migration applied, none pending', async () => {
     const r = await runCli('ops/status.ts', ['--target', 'dev', '--config', 'test/fixtures/app/pgsteward.config.json', '--json'], setupEnv(db));
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).migrations).toEqual({ applied: folder.migrations.map((m) => m.file), pending: [] });
+    expect(JSON.parse(r.stdout).migrations).toEqual({ applied: folder.migrations.map((m) => m.file), pending: [], notes: folderNotes(folder) });
+    expect(JSON.parse(r.stdout).migrations.notes[0]).toMatch(/^reversible folder/);
     expect(r.code).toBe(0);
   });
 
