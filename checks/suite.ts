@@ -83,15 +83,18 @@ function scrubDrift(d: DriftDetail): DriftDetail {
 }
 
 export function resultOf(check: Check, outcome: CheckOutcome, queries: number, durationMs: number): CheckResult {
-  const findings: ReportedFinding[] = outcome.findings.map((f) => ({
-    object: f.object,
-    message: scrub(f.message),
-    fix: scrub(f.fix),
-    fixable: f.fixable === true,
-    severity: f.severity ?? check.severity,
-    ...((f.policy ?? check.policy) ? { policy: (f.policy ?? check.policy)! } : {}),
-    ...(f.drift ? { drift: scrubDrift(f.drift) } : {}),
-  }));
+  const findings: ReportedFinding[] = outcome.findings.map((f) => {
+    const policy = f.policy ?? check.policy;
+    return {
+      object: f.object,
+      message: scrub(f.message),
+      fix: scrub(f.fix),
+      fixable: f.fixable === true,
+      severity: f.severity ?? check.severity,
+      ...(policy ? { policy } : {}),
+      ...(f.drift ? { drift: scrubDrift(f.drift) } : {}),
+    };
+  });
   const status = findings.some((f) => f.severity === 'error') ? 'failed' : findings.length > 0 ? 'warning' : 'passed';
   return {
     id: check.id,
